@@ -1,0 +1,46 @@
+"""``python -m bot``: Socket Mode, HTTP mode, or the local playground, as the settings say."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.config import ConfigError, Mode, load_settings
+from bot.logs import configure_logging
+
+
+def main() -> int:
+    """Read the settings, set up logging, and run the mode they select."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"purchases: configuration error: {exc}", file=sys.stderr)
+        return 2
+    secrets = [
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.crowdtwist_api_key,
+            settings.audit_hash_key,
+        )
+        if secret is not None
+    ]
+    configure_logging(settings.log_level, settings.log_format, secrets)
+    if settings.mode is Mode.SOCKET:
+        from bot.runtime import run_socket
+
+        run_socket(settings)
+    elif settings.mode is Mode.HTTP:
+        from bot.runtime import run_http
+
+        run_http(settings)
+    else:
+        from bot.playground.server import run_playground
+
+        run_playground(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The Bolt app: built from settings and services, with every listener and the access check.
+
+No app exists at import time; :func:`build_app` makes one, so tests and the playground can
+build as many as they like, each pointed at their own fake Slack and CrowdTwist.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import cards, listeners
+from bot.listeners.context import FormOrigin, actor_of
+from bot.replies import post_to_response_url, retry_handlers
+from bot.services import Services
+from bot.slack_ids import FORM_MEMBER_BLOCK
+
+log = logging.getLogger(__name__)
+
+
+def build_web_client(services: Services) -> AsyncWebClient:
+    """The Web API client: ``SLACK_API_URL`` honoured, Slack's 429/5xx retried (bounded)."""
+    token = services.settings.slack_bot_token
+    return AsyncWebClient(
+        token=token.get_secret_value() if token else None,
+        base_url=services.settings.slack_api_url,
+        retry_handlers=retry_handlers(),
+        timeout=15,
+    )
+
+
+def build_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
+    """A Bolt app wired to ``services``; requests are verified with the signing secret."""
+    settings = services.settings
+    client = client or build_web_client(services)
+    services.slack = client
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("slack_bolt.app"),
+    )
+
+    @app.middleware
+    async def check_access(
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        ack: AsyncAck,
+        next: Callable[[], Awaitable[None]],
+    ) -> None:
+        await enforce_access(services, body, context, ack, next)
+
+    @app.error
+    async def on_error(error: Exception) -> None:
+        log.error("unhandled error in a listener: %s", type(error).__name__)
+
+    listeners.register(app, services)
+    return app
+
+
+def _channel_of(body: dict[str, Any], context: AsyncBoltContext) -> str | None:
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        return FormOrigin.decode(view.get("private_metadata")).channel_id
+    return context.channel_id
+
+
+async def enforce_access(
+    services: Services,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    ack: AsyncAck,
+    next: Callable[[], Awaitable[None]],
+) -> None:
+    """Let allowed people through; answer everyone else privately, and never call CrowdTwist."""
+    user_id = context.user_id
+    channel_id = _channel_of(body, context)
+    if services.access.allows(user_id, channel_id):
+        await next()
+        return
+    reason = services.access.why_denied(user_id, channel_id)
+    message = cards.denied_message(reason=reason)
+    kind = "command" if body.get("command") else str(body.get("type") or "unknown")
+    if body.get("command"):
+        await ack(text=message["text"], blocks=message.get("blocks"))
+    elif body.get("type") == "view_submission":
+        await ack(response_action="errors", errors={FORM_MEMBER_BLOCK: reason})
+    else:
+        await ack()
+        await post_to_response_url(services, body.get("response_url"), message, private=True)
+    log.info("access denied: user=%s channel=%s entry=%s", user_id, channel_id, kind)
+    await services.audit.record(
+        services.audit.event(kind, "denied", actor_of(body, channel_id=channel_id)),
+        services.slack,
+    )

@@ -1,0 +1,575 @@
+"""The async CrowdTwist POS client: one connection pool, timeouts, retries, cache, coalescing.
+
+Every call is one ``GET``. A failed attempt that may pass later (network trouble, 5xx, 429) is
+retried a bounded number of times with full-jitter backoff or the server's ``Retry-After``;
+anything else fails at once. Successful answers are validated into the models, cached for a
+short time, and identical calls made while one is in flight share it. Every failure surfaces
+as a :class:`~bot.crowdtwist.errors.CrowdTwistError`; the API key and the member id never
+reach a log line, an exception or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from cachetools import TTLCache
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from bot.config import SANDBOX_API_KEY, ConfigError, Settings
+from bot.crowdtwist.errors import (
+    CrowdTwistError,
+    ErrorKind,
+    bad_response,
+    error_from_response,
+    parse_error_envelope,
+    unavailable,
+)
+from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
+
+__all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
+
+log = logging.getLogger("bot.crowdtwist")
+
+HISTORY_PATH = "/users/{member}/purchases"
+DETAIL_PATH = "/purchase/{purchase_id}"
+
+_M = TypeVar("_M", bound=BaseModel)
+_Key = tuple[object, ...]
+
+# Failures of one attempt that a later attempt may not repeat. ``TimeoutError`` is the
+# per-attempt deadline; the httpx ones are refused/reset connections, timeouts, and bodies cut
+# short or garbled in transit. Other transport errors (bad scheme, proxy set-up) will not pass.
+_RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.DecodingError,
+)
+_REASON_FOR_LOG = re.compile(r"[a-z0-9_.-]{1,40}")
+_USER_ERRORS = (ErrorKind.NOT_FOUND, ErrorKind.INVALID_INPUT)
+_DETAIL_FIELDS = frozenset(PurchaseDetail.model_fields)
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters for tests, benchmarks and the operator; they only ever grow."""
+
+    upstream_requests: int = 0
+    """HTTP attempts sent (retries included)."""
+    cache_hits: int = 0
+    """Calls answered from the cache without a request."""
+    coalesced: int = 0
+    """Calls that joined an identical request already in flight."""
+    retries: int = 0
+    """Attempts made again after a failure that may pass."""
+    prefetches: int = 0
+    """Background page fetches started by :meth:`CrowdTwistClient.prefetch_history`."""
+
+
+class CrowdTwistClient:
+    """The POS API's Purchase History and Purchase Detail, over one shared connection pool.
+
+    Create one per process and close it with :meth:`aclose` (or ``async with``).
+    ``timeout`` bounds each attempt (httpx's connect/read/write/pool timeouts and a deadline on
+    the whole attempt); ``max_retries`` is the number of extra attempts after the first;
+    ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; ``max_prefetches``
+    caps the background fetches running at once; ``transport`` replaces httpx's own.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | str,
+        *,
+        timeout: float = 8.0,
+        max_retries: int = 2,
+        backoff_seconds: float = 0.3,
+        retry_after_max_seconds: float = 5.0,
+        cache_ttl_seconds: float = 120.0,
+        cache_max_entries: int = 2000,
+        max_connections: int = 100,
+        max_prefetches: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if timeout <= 0 or max_retries < 0 or backoff_seconds < 0 or retry_after_max_seconds < 0:
+            raise ValueError("timeout must be > 0; retries, backoff and retry cap must be >= 0")
+        if max_connections < 1 or max_prefetches < 0:
+            raise ValueError("max_connections must be >= 1 and max_prefetches >= 0")
+        secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        secret = secret.strip()
+        if not secret or not secret.isascii() or not secret.isprintable() or " " in secret:
+            # The value itself is never echoed: it is a secret.
+            raise ValueError("api_key must be a non-empty printable ASCII string without spaces")
+        self.base_url = base_url.rstrip("/")
+        self._secret = secret
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = backoff_seconds
+        self._retry_after_max = retry_after_max_seconds
+        self._max_prefetches = max_prefetches
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "X-CT-Authorization": f"CTApiKey {secret}",
+                "Accept": "application/json",
+                "User-Agent": "purchases-bot",
+            },
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._cache: TTLCache[_Key, BaseModel] | None = (
+            TTLCache(maxsize=cache_max_entries, ttl=cache_ttl_seconds)
+            if cache_ttl_seconds > 0 and cache_max_entries > 0
+            else None
+        )
+        self._inflight: dict[_Key, asyncio.Task[BaseModel]] = {}
+        self._prefetching: set[asyncio.Task[BaseModel]] = set()
+        self._closed = False
+        self.stats = ClientStats()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, base_url: str | None = None) -> CrowdTwistClient:
+        """Build the client from the bot's settings; ``base_url`` points it at a sandbox."""
+        origin = base_url or settings.crowdtwist_origin
+        if origin is None:
+            raise ConfigError(
+                "CROWDTWIST_BASE_URL: required (the built-in sandbox passes its own address)"
+            )
+        key = settings.crowdtwist_api_key
+        if key is None:
+            if not settings.uses_sandbox:
+                raise ConfigError("CROWDTWIST_API_KEY: required")
+            key = SecretStr(SANDBOX_API_KEY)
+        return cls(
+            origin,
+            key,
+            timeout=settings.crowdtwist_timeout_seconds,
+            max_retries=settings.crowdtwist_max_retries,
+            backoff_seconds=settings.crowdtwist_backoff_seconds,
+            retry_after_max_seconds=settings.crowdtwist_retry_after_max_seconds,
+            cache_ttl_seconds=settings.cache_ttl_seconds,
+            cache_max_entries=settings.cache_max_entries,
+            max_connections=settings.crowdtwist_max_connections,
+        )
+
+    def __repr__(self) -> str:
+        return f"CrowdTwistClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel background and in-flight fetches, then close the connection pool."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = {*self._inflight.values(), *self._prefetching}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._http.aclose()
+
+    # -- the two endpoints -------------------------------------------------------------------
+
+    async def purchase_history(
+        self,
+        member: str,
+        id_type: IdType | str,
+        *,
+        page: int = 1,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> PurchasePage:
+        """One page (10 at most) of a member's purchases, newest first as CrowdTwist orders them.
+
+        Pages below 1 or past the last come back empty, with paging links to a real page.
+        """
+        key, path, params = self._history_request(member, id_type, page, start, end)
+        fetch = functools.partial(
+            self._fetch, PurchasePage, HISTORY_PATH, path, params, page=page, what="member"
+        )
+        return await self._shared(key, fetch, PurchasePage)
+
+    async def purchase_detail(
+        self, purchase_id: str, purchase_id_type: PurchaseIdType | str
+    ) -> PurchaseDetail:
+        """The drill-down into one purchase: receipts' items, coupons, currency, points."""
+        id_type = str(purchase_id_type)
+        path = DETAIL_PATH.format(purchase_id=_segment(purchase_id, "purchase id"))
+        params = {"purchase_id_type": id_type}
+        key: _Key = ("detail", purchase_id, id_type)
+        fetch = functools.partial(
+            self._fetch, PurchaseDetail, DETAIL_PATH, path, params, page=None, what="purchase"
+        )
+        return await self._shared(key, fetch, PurchaseDetail)
+
+    def prefetch_history(
+        self,
+        member: str,
+        id_type: IdType | str,
+        *,
+        pages: Iterable[int],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> None:
+        """Warm the cache with pages a person is likely to ask for next (fire and forget).
+
+        Pages already cached or in flight are skipped, and at most ``max_prefetches`` run at
+        once across the client: beyond that the rest are dropped, not queued. Failures are only
+        logged at DEBUG; the person's own request will retry and report them. Must be called
+        from a running event loop.
+        """
+        if self._closed or self._cache is None:
+            return  # without a cache a prefetched page would be thrown away
+        for page in pages:
+            if page < 1:
+                continue
+            try:
+                key, path, params = self._history_request(member, id_type, page, start, end)
+            except CrowdTwistError:
+                return
+            if key in self._cache or key in self._inflight:
+                continue
+            if len(self._prefetching) >= self._max_prefetches:
+                log.debug("crowdtwist prefetch skipped: %d already running", self._max_prefetches)
+                return
+            fetch = functools.partial(
+                self._fetch, PurchasePage, HISTORY_PATH, path, params, page=page, what="member"
+            )
+            task = self._start(key, fetch)
+            self._prefetching.add(task)
+            task.add_done_callback(self._prefetch_done)
+            self.stats.prefetches += 1
+
+    # -- cache and coalescing ----------------------------------------------------------------
+
+    def _history_request(
+        self,
+        member: str,
+        id_type: IdType | str,
+        page: int,
+        start: date | None,
+        end: date | None,
+    ) -> tuple[_Key, str, dict[str, str]]:
+        """Cache key, encoded path and query of one history page; only set parameters are sent."""
+        kind = str(id_type)
+        first, last = _iso(start), _iso(end)
+        path = HISTORY_PATH.format(member=_segment(member, "member identifier"))
+        params = {"id_type": kind}
+        if page != 1:
+            params["page"] = str(page)
+        if first is not None:
+            params["date_start"] = first
+        if last is not None:
+            params["date_end"] = last
+        return ("history", member, kind, page, first, last), path, params
+
+    async def _shared(
+        self, key: _Key, fetch: Callable[[], Awaitable[BaseModel]], model: type[_M]
+    ) -> _M:
+        """A cached answer, else the in-flight fetch of the same key, else a new shared fetch.
+
+        Each caller awaits the shared task through :func:`asyncio.shield`, so a caller that is
+        cancelled leaves the fetch running for the others (and for the cache).
+        """
+        if self._closed:
+            raise unavailable("the CrowdTwist client is closed")
+        if self._cache is not None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return _expect(hit, model)
+        task = self._inflight.get(key)
+        if task is None or task.done():
+            task = self._start(key, fetch)
+        else:
+            self.stats.coalesced += 1
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                # The shared fetch was cancelled by aclose(), not this caller.
+                raise unavailable("the CrowdTwist client closed during the request") from None
+            raise
+        return _expect(result, model)
+
+    def _start(
+        self, key: _Key, fetch: Callable[[], Awaitable[BaseModel]]
+    ) -> asyncio.Task[BaseModel]:
+        """Run ``fetch`` as the one shared task for ``key``; cache its result on success."""
+
+        async def run() -> BaseModel:
+            result = await fetch()
+            if self._cache is not None:
+                self._cache[key] = result
+            return result
+
+        # The task's name is shown in debug dumps: never put the member id in it.
+        task = asyncio.create_task(run(), name=f"crowdtwist-{key[0]}")
+        self._inflight[key] = task
+        task.add_done_callback(functools.partial(self._settle, key))
+        return task
+
+    def _settle(self, key: _Key, task: asyncio.Task[BaseModel]) -> None:
+        """Forget a finished fetch; mark its failure retrieved (no "never retrieved" warning)."""
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()
+
+    def _prefetch_done(self, task: asyncio.Task[BaseModel]) -> None:
+        self._prefetching.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            kind = error.kind.value if isinstance(error, CrowdTwistError) else type(error).__name__
+            log.debug("crowdtwist prefetch failed: %s", kind)
+
+    # -- one call: attempts, retries, parsing -------------------------------------------------
+
+    async def _fetch(
+        self,
+        model: type[_M],
+        template: str,
+        path: str,
+        params: dict[str, str],
+        *,
+        page: int | None,
+        what: str,
+    ) -> _M:
+        """GET with retries, then validate a 2xx body into ``model``."""
+        response = await self._send(template, path, params, page=page, what=what)
+        try:
+            return _parse(response, model, template=template, what=what)
+        except CrowdTwistError as error:
+            raise self._scrub(error) from None
+
+    async def _send(
+        self,
+        template: str,
+        path: str,
+        params: dict[str, str],
+        *,
+        page: int | None,
+        what: str,
+    ) -> httpx.Response:
+        """Send one GET, retrying what may pass; return a 2xx response or raise the mapped error."""
+        attempts = self._max_retries + 1
+        shown_page = "-" if page is None else str(page)
+        for attempt in range(1, attempts + 1):
+            self.stats.upstream_requests += 1
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            failure = ""
+            retryable = False
+            try:
+                async with asyncio.timeout(self._timeout):
+                    response = await self._http.get(path, params=params)
+            except _RETRYABLE_EXCEPTIONS as exc:
+                failure, retryable = type(exc).__name__, True
+            except httpx.HTTPError as exc:
+                failure = type(exc).__name__
+            elapsed_ms = round((time.perf_counter() - started) * 1000)
+
+            note = functools.partial(
+                _log_attempt, template, shown_page, f"{attempt}/{attempts}", elapsed_ms
+            )
+            if response is not None and response.is_success:
+                note(logging.DEBUG, f"HTTP {response.status_code}")
+                return response
+
+            retry_after: float | None = None
+            if response is None:
+                outcome = failure
+                error = unavailable(f"{failure} in {elapsed_ms} ms on GET {template}")
+            else:
+                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+                error = error_from_response(
+                    response.status_code, response.content, retry_after=retry_after, what=what
+                )
+                error.detail = f"{error.detail} on GET {template}"
+                retryable = error.kind is ErrorKind.UNAVAILABLE  # 5xx and 429 only
+                outcome = f"HTTP {response.status_code}"
+                if error.reason and _REASON_FOR_LOG.fullmatch(error.reason):
+                    outcome += f" reason={error.reason}"
+
+            last = attempt == attempts or not retryable
+            delay = 0.0 if last else self._delay(attempt, retry_after)
+            note(logging.DEBUG, outcome)
+            # A member who does not exist is an answer, not an incident: INFO, not WARNING.
+            note(
+                logging.INFO if error.kind in _USER_ERRORS else logging.WARNING,
+                outcome,
+                "; giving up" if last else f"; retrying in {delay:.2f} s",
+            )
+            if last:
+                if attempts > 1 and retryable:
+                    error.detail = f"{error.detail} (after {attempts} attempts)"
+                raise self._scrub(error)
+            self.stats.retries += 1
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before attempt ``attempt + 1``: Retry-After (capped), else full jitter."""
+        if retry_after is not None:
+            return min(retry_after, self._retry_after_max)
+        return random.uniform(0.0, self._backoff * 2 ** (attempt - 1))
+
+    def _scrub(self, error: CrowdTwistError) -> CrowdTwistError:
+        """Mask the key should an upstream message ever echo it back."""
+        if len(self._secret) < 4:
+            return error
+        error.message = error.message.replace(self._secret, "[secret]")
+        error.detail = error.detail.replace(self._secret, "[secret]")
+        error.args = tuple(
+            a.replace(self._secret, "[secret]") if isinstance(a, str) else a for a in error.args
+        )
+        return error
+
+
+def _log_attempt(
+    template: str,
+    page: str,
+    attempt: str,
+    elapsed_ms: int,
+    level: int,
+    outcome: str,
+    then: str = "",
+) -> None:
+    """One line about one attempt: path template, never the member id; never the key."""
+    log.log(
+        level,
+        "crowdtwist GET %s page=%s attempt %s: %s in %d ms%s",
+        template,
+        page,
+        attempt,
+        outcome,
+        elapsed_ms,
+        then,
+    )
+
+
+def _segment(value: str, what: str) -> str:
+    """``value`` percent-encoded as exactly one path segment, sent as-is.
+
+    ``quote(safe="")`` leaves only unreserved characters and escapes; ``.`` and ``..`` are
+    escaped too, or a client or server would resolve them as dot-segments.
+    """
+    if not value or not value.strip():
+        raise CrowdTwistError(
+            ErrorKind.INVALID_INPUT, f"Please give a {what}.", detail=f"empty {what}"
+        )
+    try:
+        encoded = quote(value, safe="")
+    except UnicodeEncodeError:
+        raise CrowdTwistError(
+            ErrorKind.INVALID_INPUT,
+            f"That {what} has characters CrowdTwist cannot take.",
+            detail=f"{what} is not encodable as UTF-8",
+        ) from None
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def _iso(day: date | None) -> str | None:
+    """YYYY-MM-DD for the query string (a datetime counts by its date)."""
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        day = day.date()
+    return day.isoformat()
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delay-seconds or HTTP-date); None if unusable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _parse(response: httpx.Response, model: type[_M], *, template: str, what: str) -> _M:
+    """Validate a 2xx body; anything but the documented shape is a BAD_RESPONSE.
+
+    A 2xx carrying one of the error envelopes instead of data is mapped like an error answer.
+    """
+    status = response.status_code
+    where = f"HTTP {status} on GET {template}"
+    content = response.content
+    try:
+        body: Any = json.loads(content)
+    except (ValueError, RecursionError):
+        content_type = response.headers.get("content-type", "none")
+        raise bad_response(
+            f"{where}: body is not JSON ({len(content)} bytes, content-type {content_type[:60]})"
+        ) from None
+    if not isinstance(body, dict):
+        raise bad_response(f"{where}: JSON {type(body).__name__} where an object was expected")
+    expected = {"purchases"} if model is PurchasePage else _DETAIL_FIELDS
+    if expected.isdisjoint(body):
+        reason, message = parse_error_envelope(body)
+        if reason or message:
+            error = error_from_response(status, content, what=what)
+            error.detail = f"{error.detail} on GET {template} (error envelope in a {status})"
+            raise error
+        raise bad_response(f"{where}: none of the expected keys in the answer")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
+            for problem in exc.errors(include_input=False, include_url=False)[:3]
+        )
+        raise bad_response(
+            f"{where}: {exc.error_count()} validation error(s): {problems}"
+        ) from None
+
+
+def _expect(value: object, model: type[_M]) -> _M:
+    if not isinstance(value, model):  # pragma: no cover - keys name their model
+        raise TypeError(f"expected {model.__name__}, got {type(value).__name__}")
+    return value

@@ -1,0 +1,93 @@
+"""The whole history of a query as CSV: every page fetched (bounded concurrency), one row each."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from dataclasses import dataclass
+
+from bot.crowdtwist.client import CrowdTwistClient
+from bot.crowdtwist.models import Purchase, PurchasePage
+from bot.query import PurchaseQuery
+
+CSV_COLUMNS = (
+    "purchase_id",
+    "purchase_id_type",
+    "last_date_purchased",
+    "purchase_total",
+    "total_points_earned",
+    "total_points_awarded",
+    "points_awaiting_fulfillment",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Export:
+    """The purchases gathered for an export, and whether the page cap cut them short."""
+
+    purchases: list[Purchase]
+    total: int
+    pages_fetched: int
+    capped: bool
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas: a cell that starts like one gets a leading quote."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_csv(purchases: list[Purchase]) -> str:
+    """One header row, then one row per purchase; dates in ISO 8601 UTC; formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for purchase in purchases:
+        when = purchase.last_date_purchased
+        writer.writerow(
+            [
+                safe_cell(purchase.purchase_id),
+                safe_cell(purchase.purchase_id_type),
+                when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
+                _number(purchase.purchase_total),
+                _number(purchase.total_points_earned),
+                _number(purchase.total_points_awarded),
+                _number(purchase.points_awaiting_fulfillment),
+            ]
+        )
+    return buffer.getvalue()
+
+
+async def gather_history(
+    client: CrowdTwistClient, query: PurchaseQuery, *, max_pages: int, concurrency: int
+) -> Export:
+    """Every purchase of ``query``'s member and range: page 1 first, then the rest in parallel."""
+    first = await client.purchase_history(
+        query.member, query.id_type, page=1, start=query.start, end=query.end
+    )
+    pages_wanted = min(first.paging.pages, max_pages)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def fetch(number: int) -> PurchasePage:
+        async with limit:
+            return await client.purchase_history(
+                query.member, query.id_type, page=number, start=query.start, end=query.end
+            )
+
+    rest = await asyncio.gather(*(fetch(n) for n in range(2, pages_wanted + 1)))
+    purchases = [p for page in (first, *rest) for p in page.purchases]
+    return Export(
+        purchases=purchases,
+        total=first.paging.total,
+        pages_fetched=max(1, pages_wanted),
+        capped=first.paging.pages > max_pages,
+    )

@@ -1,0 +1,14 @@
+"""Thin glue between Slack and the bot: each listener is ack → query → lookup → reply."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import actions, commands, shortcuts, views
+from bot.services import Services
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach every listener to ``app``."""
+    commands.register(app, services)
+    shortcuts.register(app, services)
+    actions.register(app, services)
+    views.register(app, services)

@@ -1,0 +1,312 @@
+"""Buttons on the card: page in place, pick a member, details, export, open the form.
+
+Button values come back from Slack's clients and are untrusted: each is decoded and
+validated (:func:`bot.query.decode_query`) and the person is re-checked by the access
+middleware, so seeing a card never grants paging.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import cards
+from bot.crowdtwist.errors import CrowdTwistError
+from bot.crowdtwist.models import PurchaseIdType
+from bot.export import gather_history, to_csv
+from bot.listeners.context import FormOrigin, actor_of
+from bot.listeners.forms import open_lookup_form
+from bot.lookup import fetch_page, log_failure, lookup_message, prefetch_neighbours
+from bot.query import PurchaseQuery, decode_query
+from bot.replies import post_to_response_url
+from bot.services import Services
+from bot.slack_ids import (
+    CHOOSE_MEMBER_ACTION_PREFIX,
+    DETAILS_ACTION_PREFIX,
+    EXPORT_ACTION,
+    NEXT_PAGE_ACTION,
+    OPEN_FORM_ACTION,
+    PREV_PAGE_ACTION,
+)
+
+log = logging.getLogger(__name__)
+
+STALE_BUTTON = "That button no longer works. Run `/purchases` again for a fresh card."
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    first = actions[0]
+    return first if isinstance(first, dict) else {}
+
+
+def _thread_of(body: dict[str, Any]) -> str | None:
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    return container.get("thread_ts") or message.get("thread_ts")
+
+
+def decode_purchase_ref(value: str | None) -> tuple[str, str] | None:
+    """(purchase id, purchase id type) from a Details button's value, or None if invalid."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    purchase_id, id_type = data.get("id"), data.get("t")
+    if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= 255:
+        return None
+    if id_type not in {t.value for t in PurchaseIdType}:
+        return None
+    return purchase_id, str(id_type)
+
+
+async def _stale(services: Services, body: dict[str, Any]) -> None:
+    await post_to_response_url(
+        services,
+        body.get("response_url"),
+        {"text": STALE_BUTTON, "blocks": []},
+        private=True,
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the button listeners."""
+
+    @app.action(NEXT_PAGE_ACTION)
+    @app.action(PREV_PAGE_ACTION)
+    @services.inflight.tracked
+    async def turn_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        query = decode_query(_action(body).get("value"))
+        if query is None:
+            await _stale(services, body)
+            return
+        action_id = _action(body).get("action_id", NEXT_PAGE_ACTION)
+        entry = "next_page" if action_id == NEXT_PAGE_ACTION else "prev_page"
+        await show_page_in_place(services, body, query, entry=entry, action_id=action_id)
+
+    @app.action(re.compile(rf"^{CHOOSE_MEMBER_ACTION_PREFIX}_\d+$"))
+    @services.inflight.tracked
+    async def choose_member(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        query = decode_query(_action(body).get("value"))
+        if query is None:
+            await _stale(services, body)
+            return
+        message, ok = await lookup_message(services, query, actor_of(body), entry="choose")
+        await post_to_response_url(services, body.get("response_url"), message, replace_original=ok)
+
+    @app.action(OPEN_FORM_ACTION)
+    @services.inflight.tracked
+    async def open_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        actor = actor_of(body)
+        origin = FormOrigin(
+            channel_id=actor.channel_id,
+            thread_ts=_thread_of(body),
+            response_url=body.get("response_url"),
+        )
+        await open_lookup_form(services, client, body.get("trigger_id"), origin)
+
+    @app.action(re.compile(rf"^{DETAILS_ACTION_PREFIX}(_\d+)?$"))
+    @services.inflight.tracked
+    async def show_details(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        ref = decode_purchase_ref(_action(body).get("value"))
+        if ref is None:
+            await _stale(services, body)
+            return
+        await show_purchase_detail(services, client, body, *ref)
+
+    @app.action(EXPORT_ACTION)
+    @services.inflight.tracked
+    async def export_csv(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        query = decode_query(_action(body).get("value"))
+        if query is None:
+            await _stale(services, body)
+            return
+        await export_history(services, client, body, query)
+
+
+async def show_page_in_place(
+    services: Services,
+    body: dict[str, Any],
+    query: PurchaseQuery,
+    *,
+    entry: str,
+    action_id: str = NEXT_PAGE_ACTION,
+) -> None:
+    """Replace the card with ``query``'s page; on failure keep the card and say why."""
+    actor = actor_of(body)
+    started = datetime.now(UTC)
+    try:
+        page = await fetch_page(services, query)
+    except CrowdTwistError as error:
+        log_failure(services, error, query)
+        await services.audit.record(
+            services.audit.event(
+                entry,
+                error.kind.value,
+                actor,
+                member=query.member,
+                id_type=query.id_type.value,
+                start=query.start,
+                end=query.end,
+                page=query.page,
+            ),
+            services.slack,
+        )
+        await post_to_response_url(
+            services,
+            body.get("response_url"),
+            cards.page_failed_message(error, query, action_id=action_id),
+            private=True,
+        )
+        return
+    await post_to_response_url(
+        services, body.get("response_url"), cards.purchase_card(query, page), replace_original=True
+    )
+    prefetch_neighbours(services, query, page)
+    latency = round((datetime.now(UTC) - started).total_seconds() * 1000)
+    await services.audit.record(
+        services.audit.event(
+            entry,
+            "ok",
+            actor,
+            member=query.member,
+            id_type=query.id_type.value,
+            start=query.start,
+            end=query.end,
+            page=query.page,
+            results=len(page.purchases),
+            total=page.paging.total,
+            latency_ms=latency,
+        ),
+        services.slack,
+    )
+
+
+async def show_purchase_detail(
+    services: Services,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    purchase_id: str,
+    purchase_id_type: str,
+) -> None:
+    """Open the detail modal at once (the trigger lasts 3 s), then fill it from CrowdTwist."""
+    try:
+        opened = await client.views_open(
+            trigger_id=body.get("trigger_id") or "",
+            view=cards.detail_loading_modal(purchase_id, purchase_id_type),
+        )
+    except SlackApiError as exc:
+        log.warning("could not open the detail modal: %s", exc.response.get("error"))
+        return
+    view_id = opened["view"]["id"]
+    try:
+        detail = await services.crowdtwist.purchase_detail(purchase_id, purchase_id_type)
+    except CrowdTwistError as error:
+        log.warning("purchase detail failed: kind=%s detail=%s", error.kind.value, error.detail)
+        view = cards.detail_error_modal(purchase_id, purchase_id_type, error)
+        outcome = error.kind.value
+    else:
+        view = cards.detail_modal(purchase_id, purchase_id_type, detail)
+        outcome = "ok"
+    await services.audit.record(
+        services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
+        services.slack,
+    )
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("could not fill the detail modal: %s", exc.response.get("error"))
+
+
+async def export_history(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], query: PurchaseQuery
+) -> None:
+    """Fetch every page, upload the CSV to the person's DM with the bot, say how it went."""
+    actor = actor_of(body)
+    response_url = body.get("response_url")
+    settings = services.settings
+    await post_to_response_url(
+        services, response_url, cards.export_started_message(query), private=True
+    )
+    try:
+        export = await gather_history(
+            services.crowdtwist,
+            query,
+            max_pages=settings.export_max_pages,
+            concurrency=settings.export_concurrency,
+        )
+    except CrowdTwistError as error:
+        log_failure(services, error, query)
+        await post_to_response_url(
+            services, response_url, cards.export_failed_message(query, error), private=True
+        )
+        await services.audit.record(
+            services.audit.event(
+                "export",
+                error.kind.value,
+                actor,
+                member=query.member,
+                id_type=query.id_type.value,
+                start=query.start,
+                end=query.end,
+            ),
+            services.slack,
+        )
+        return
+    filename = f"purchases-{services.audit.member_tag(query.member)}.csv"
+    try:
+        dm = await client.conversations_open(users=actor.user_id)
+        await client.files_upload_v2(
+            channel=dm["channel"]["id"],
+            content=to_csv(export.purchases),
+            filename=filename,
+            title=f"Purchases for {query.member}",
+            initial_comment=cards.export_done_message(
+                query, len(export.purchases), export.capped, settings.export_max_pages
+            )["text"],
+        )
+    except SlackApiError as exc:
+        log.warning("export upload failed: %s", exc.response.get("error"))
+        await post_to_response_url(
+            services,
+            response_url,
+            {"text": "The export was ready but Slack refused the upload. Please try again."},
+            private=True,
+        )
+        return
+    await post_to_response_url(
+        services,
+        response_url,
+        cards.export_done_message(
+            query, len(export.purchases), export.capped, settings.export_max_pages
+        ),
+        private=True,
+    )
+    await services.audit.record(
+        services.audit.event(
+            "export",
+            "ok",
+            actor,
+            member=query.member,
+            id_type=query.id_type.value,
+            start=query.start,
+            end=query.end,
+            results=len(export.purchases),
+            total=export.total,
+        ),
+        services.slack,
+    )

@@ -1,0 +1,46 @@
+"""``/purchases``: answer bad input and help at once, open the form, or look up a member."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import cards
+from bot.listeners.context import FormOrigin, ack_with, actor_of
+from bot.listeners.forms import open_lookup_form
+from bot.lookup import lookup_message
+from bot.query import HELP_TEXT, FormRequest, HelpRequest, UsageError, parse_command
+from bot.replies import post_to_response_url
+from bot.services import Services
+from bot.slack_ids import COMMAND
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the slash command listener."""
+
+    @app.command(COMMAND)
+    @services.inflight.tracked
+    async def purchases_command(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        parsed = parse_command(body.get("text") or "", today=services.today())
+        actor = actor_of(body)
+        if isinstance(parsed, UsageError):
+            await ack_with(ack, cards.usage_error_message(parsed))
+            await services.audit.record(services.audit.event("command", "usage_error", actor))
+            return
+        if isinstance(parsed, HelpRequest):
+            await ack_with(ack, cards.help_message(HELP_TEXT))
+            return
+        await ack()
+        if isinstance(parsed, FormRequest):
+            origin = FormOrigin(channel_id=actor.channel_id, response_url=body.get("response_url"))
+            await open_lookup_form(services, client, body.get("trigger_id"), origin)
+            return
+        message, ok = await lookup_message(services, parsed, actor, entry="command")
+        await post_to_response_url(services, body.get("response_url"), message, private=not ok)

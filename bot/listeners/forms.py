@@ -1,0 +1,84 @@
+"""Opening the lookup form, and answering where it was opened once it is submitted."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import cards
+from bot.audit import Actor
+from bot.blockkit import Message
+from bot.listeners.context import FormOrigin
+from bot.replies import post_to_conversation, post_to_dm, post_to_response_url
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def open_lookup_form(
+    services: Services,
+    client: AsyncWebClient,
+    trigger_id: str | None,
+    origin: FormOrigin,
+    *,
+    member: str = "",
+) -> bool:
+    """Open the form (the trigger lasts 3 s: call this before any slow work)."""
+    if not trigger_id:
+        return False
+    try:
+        await client.views_open(
+            trigger_id=trigger_id,
+            view=cards.lookup_modal(private_metadata=origin.encode(), member=member),
+        )
+    except SlackApiError as exc:
+        log.warning("could not open the lookup form: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+async def answer_at_origin(
+    services: Services,
+    client: AsyncWebClient,
+    origin: FormOrigin,
+    actor: Actor,
+    message: Message,
+    *,
+    private: bool = False,
+) -> bool:
+    """Deliver a form's answer where the form was opened: thread, channel, or the DM."""
+    if origin.thread_ts and origin.channel_id and actor.user_id:
+        delivered = await post_to_conversation(
+            services,
+            client,
+            channel=origin.channel_id,
+            user=actor.user_id,
+            message=message,
+            thread_ts=origin.thread_ts,
+            private=private,
+        )
+        if delivered:
+            return True
+    if origin.response_url:
+        delivered = await post_to_response_url(
+            services, origin.response_url, message, private=private
+        )
+        if delivered:
+            return True
+    if origin.channel_id and actor.user_id:
+        delivered = await post_to_conversation(
+            services,
+            client,
+            channel=origin.channel_id,
+            user=actor.user_id,
+            message=message,
+            private=private,
+        )
+        if delivered:
+            return True
+    if actor.user_id:
+        # Last resort: the person's DM with the bot, so the answer is never lost.
+        return await post_to_dm(client, actor.user_id, message)
+    return False

@@ -1,0 +1,62 @@
+"""The message shortcut **Purchase history**: find the member, answer in the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import cards
+from bot.listeners.context import FormOrigin, actor_of
+from bot.listeners.forms import answer_at_origin, open_lookup_form
+from bot.lookup import lookup_message
+from bot.query import PurchaseQuery, find_member_identifiers
+from bot.services import Services
+from bot.slack_ids import SHORTCUT_CALLBACK_ID
+
+
+def message_texts(message: dict[str, Any]) -> str:
+    """All the text a person sees in a message, forwarded attachments included."""
+    parts = [message.get("text") or ""]
+    for attachment in message.get("attachments") or []:
+        if isinstance(attachment, dict):
+            parts.extend(
+                str(attachment.get(key) or "") for key in ("pretext", "title", "text", "fallback")
+            )
+    return "\n".join(part for part in parts if part)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the message shortcut listener."""
+
+    @app.message_shortcut(SHORTCUT_CALLBACK_ID)
+    @services.inflight.tracked
+    async def purchase_history_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        message = body.get("message") or {}
+        actor = actor_of(body)
+        origin = FormOrigin(
+            channel_id=actor.channel_id,
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+            response_url=body.get("response_url"),
+        )
+        candidates = find_member_identifiers(message_texts(message))
+        if not candidates:
+            opened = await open_lookup_form(services, client, body.get("trigger_id"), origin)
+            if not opened:
+                await answer_at_origin(
+                    services, client, origin, actor, cards.no_identifier_message(), private=True
+                )
+            return
+        if len(candidates) > 1:
+            await answer_at_origin(
+                services, client, origin, actor, cards.choose_member_message(candidates)
+            )
+            return
+        member, id_type = candidates[0]
+        query = PurchaseQuery(member=member, id_type=id_type)
+        reply, ok = await lookup_message(services, query, actor, entry="shortcut")
+        await answer_at_origin(services, client, origin, actor, reply, private=not ok)

@@ -1,0 +1,80 @@
+"""The lookup form's submission: field errors on the form, or the card where it was opened."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.listeners.context import FormOrigin, actor_of
+from bot.listeners.forms import answer_at_origin
+from bot.lookup import lookup_message
+from bot.query import query_from_form
+from bot.services import Services
+from bot.slack_ids import (
+    FORM_END_ACTION,
+    FORM_END_BLOCK,
+    FORM_ID_TYPE_ACTION,
+    FORM_ID_TYPE_BLOCK,
+    FORM_MEMBER_ACTION,
+    FORM_MEMBER_BLOCK,
+    FORM_START_ACTION,
+    FORM_START_BLOCK,
+    LOOKUP_VIEW_CALLBACK_ID,
+)
+
+FIELD_BLOCKS = {
+    "member": FORM_MEMBER_BLOCK,
+    "id_type": FORM_ID_TYPE_BLOCK,
+    "start": FORM_START_BLOCK,
+    "end": FORM_END_BLOCK,
+}
+
+
+def _state_value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    item = values.get(block, {}).get(action, {})
+    return item if isinstance(item, dict) else {}
+
+
+def _date_of(raw: Any) -> date | None:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def read_form(view: dict[str, Any]) -> tuple[str, str | None, date | None, date | None]:
+    """(member, id type or None, start, end) from the submitted view's state."""
+    values = view.get("state", {}).get("values", {})
+    member = _state_value(values, FORM_MEMBER_BLOCK, FORM_MEMBER_ACTION).get("value") or ""
+    option = _state_value(values, FORM_ID_TYPE_BLOCK, FORM_ID_TYPE_ACTION).get("selected_option")
+    id_type = option.get("value") if isinstance(option, dict) else None
+    start = _date_of(_state_value(values, FORM_START_BLOCK, FORM_START_ACTION).get("selected_date"))
+    end = _date_of(_state_value(values, FORM_END_BLOCK, FORM_END_ACTION).get("selected_date"))
+    return str(member), id_type, start, end
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach the form submission listener."""
+
+    @app.view(LOOKUP_VIEW_CALLBACK_ID)
+    @services.inflight.tracked
+    async def lookup_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        origin = FormOrigin.decode(view.get("private_metadata"))
+        result = query_from_form(*read_form(view))
+        if isinstance(result, dict):
+            errors = {
+                FIELD_BLOCKS.get(name, FORM_MEMBER_BLOCK): text for name, text in result.items()
+            }
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        actor = actor_of(body, channel_id=origin.channel_id)
+        message, ok = await lookup_message(services, result, actor, entry="form")
+        await answer_at_origin(services, client, origin, actor, message, private=not ok)

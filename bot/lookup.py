@@ -1,0 +1,104 @@
+"""The one path from a query to a message: fetch a page, render it, audit it.
+
+Every entry point (command, shortcut, buttons, form) calls :func:`lookup_message`, so what an
+agent sees for the same query is the same wherever they asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot import cards
+from bot.audit import Actor
+from bot.blockkit import Message
+from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
+from bot.crowdtwist.models import PurchasePage
+from bot.query import PurchaseQuery
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def fetch_page(services: Services, query: PurchaseQuery) -> PurchasePage:
+    """One page of history for ``query`` (cached and coalesced by the client)."""
+    return await services.crowdtwist.purchase_history(
+        query.member, query.id_type, page=query.page, start=query.start, end=query.end
+    )
+
+
+def prefetch_neighbours(services: Services, query: PurchaseQuery, page: PurchasePage) -> None:
+    """Warm the cache with the pages Previous and Next would show, so a click is instant."""
+    if not services.settings.prefetch_adjacent_pages:
+        return
+    targets = [
+        number
+        for number in (page.paging.next_page_number, page.paging.prev_page_number)
+        if number is not None and number != query.page
+    ]
+    if targets:
+        services.crowdtwist.prefetch_history(
+            query.member, query.id_type, pages=targets, start=query.start, end=query.end
+        )
+
+
+def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery) -> None:
+    """Tell the operator exactly what failed (without the member id or the key)."""
+    level = logging.ERROR if error.kind is ErrorKind.UNAUTHORIZED else logging.WARNING
+    if error.kind is ErrorKind.NOT_FOUND:
+        level = logging.INFO
+    log.log(
+        level,
+        "crowdtwist lookup failed: kind=%s member=%s id_type=%s page=%s detail=%s",
+        error.kind.value,
+        services.audit.member_tag(query.member),
+        query.id_type.value,
+        query.page,
+        error.detail,
+    )
+    if error.kind is ErrorKind.UNAUTHORIZED:
+        log.error(
+            "CROWDTWIST_API_KEY was refused by %s (HTTP %s): check the key and its access "
+            "to the purchase history endpoint",
+            services.crowdtwist.base_url,
+            error.status,
+        )
+
+
+async def lookup_message(
+    services: Services, query: PurchaseQuery, actor: Actor, *, entry: str
+) -> tuple[Message, bool]:
+    """The card for ``query`` (or the error a person should see); True when it is a card."""
+    started = time.perf_counter()
+    outcome, results, total = "ok", None, None
+    try:
+        page = await fetch_page(services, query)
+    except CrowdTwistError as error:
+        log_failure(services, error, query)
+        outcome = error.kind.value
+        message, ok = cards.crowdtwist_error_message(error, query), False
+    except Exception:
+        log.exception("lookup failed unexpectedly")
+        outcome = "internal_error"
+        message, ok = cards.internal_error_message(), False
+    else:
+        prefetch_neighbours(services, query, page)
+        results, total = len(page.purchases), page.paging.total
+        message, ok = cards.purchase_card(query, page), True
+    await services.audit.record(
+        services.audit.event(
+            entry,
+            outcome,
+            actor,
+            member=query.member,
+            id_type=query.id_type.value,
+            start=query.start,
+            end=query.end,
+            page=query.page,
+            results=results,
+            total=total,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+        ),
+        services.slack,
+    )
+    return message, ok

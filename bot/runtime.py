@@ -1,0 +1,87 @@
+"""Starting the bot in each mode: HTTP (production), Socket Mode (development), and the
+pieces the playground shares with them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app
+from bot.config import SANDBOX_API_KEY, Settings
+from bot.crowdtwist.client import CrowdTwistClient
+from bot.sandbox import SandboxServer
+from bot.server import build_web_app
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def crowdtwist_for(settings: Settings, stack: AsyncExitStack) -> CrowdTwistClient:
+    """The CrowdTwist client the settings ask for; starts the built-in sandbox if they do."""
+    if settings.uses_sandbox:
+        sandbox = await stack.enter_async_context(SandboxServer(api_key=SANDBOX_API_KEY))
+        log.info("CrowdTwist: the built-in sandbox at %s", sandbox.base_url)
+        sandboxed = settings.model_copy(update={"crowdtwist_api_key": SecretStr(SANDBOX_API_KEY)})
+        return CrowdTwistClient.from_settings(sandboxed, base_url=sandbox.base_url)
+    log.info("CrowdTwist: %s", settings.crowdtwist_origin)
+    return CrowdTwistClient.from_settings(settings)
+
+
+def run_http(settings: Settings) -> None:
+    """Serve ``POST /slack/events`` and ``GET /healthz`` on ``PORT`` until SIGTERM/SIGINT."""
+
+    async def make() -> web.Application:
+        stack = AsyncExitStack()
+        crowdtwist = await crowdtwist_for(settings, stack)
+        services = Services.from_settings(settings, crowdtwist)
+        app = build_web_app(build_app(services), services)
+
+        async def close_stack(_: web.Application) -> None:
+            await stack.aclose()
+
+        app.on_cleanup.append(close_stack)
+        log.info("HTTP mode: listening on %s:%s", settings.host, settings.port)
+        return app
+
+    web.run_app(
+        make(),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_grace_seconds,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+    )
+
+
+async def _socket_mode(settings: Settings) -> None:
+    assert settings.slack_app_token is not None
+    async with AsyncExitStack() as stack:
+        crowdtwist = await crowdtwist_for(settings, stack)
+        services = Services.from_settings(settings, crowdtwist)
+        stack.push_async_callback(services.aclose)
+        handler = AsyncSocketModeHandler(
+            build_app(services), settings.slack_app_token.get_secret_value()
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("Socket Mode: connected; Ctrl-C to stop")
+        await stop.wait()
+        log.info("Socket Mode: stopping; waiting for answers in flight")
+        await handler.disconnect_async()  # type: ignore[no-untyped-call]
+        await services.inflight.drain(settings.shutdown_grace_seconds)
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def run_socket(settings: Settings) -> None:
+    """Connect to Slack over Socket Mode until SIGTERM/SIGINT."""
+    asyncio.run(_socket_mode(settings))

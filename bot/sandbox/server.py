@@ -1,0 +1,354 @@
+"""An HTTP server that answers like a CrowdTwist POS host, for demos, the playground and tests.
+
+It follows ``shared/docs/crowdtwist-api.md``: ``GET /users/{user_id}/purchases`` (paging,
+dates, the four id types), ``GET /purchase/{purchase_id}`` (Purchase Detail), the
+``X-CT-Authorization: CTApiKey <key>`` header; plus ``GET /healthz`` (no key needed). Every
+request is recorded, then delayed by the latency and any injected delay, then replaced by an
+injected fault if one is queued, and only then checked for the key and answered.
+
+Choices the API leaves open: page 1 always exists, so a member with no purchases answers
+page 1 with no links and page 2 with ``prev_page`` to page 1; ``date_start`` alone has no
+"until today" cut-off (every demo purchase is in the past); a date or id type that is present
+but empty is invalid, while a junk ``page`` is page 1 as documented.
+
+Error answers, and which of the API's three envelopes each uses (1 nested
+``{"error": {"code", "message", "errors": [{"reason", "message"}]}}``, 2 flat
+``{"error": reason, "message"}``, 3 POS ``{"system", "reason", "description", "message"}``):
+
+=========================================================  =======  ========  ==================
+answer                                                     status   envelope  reason
+=========================================================  =======  ========  ==================
+missing or wrong API key                                   401      2         unauthorized
+``id_type`` not one of the four                            400      2         invalid_parameter
+a date present but not ``YYYY-MM-DD`` (or impossible)      400      2         invalid_parameter
+``date_end`` before ``date_start``                         400      3         invalid_date
+no member with that email                                  404      1         user_not_found
+no member with that third-party id                         404      2         user_not_found
+no member with that CrowdTwist id or phone number          400      3         user_not_found
+``not-configured@example.com`` (by email)                  500      1         not_configured
+``outage@example.com`` (by email)                          503      2         internal_error
+``purchase_id_type`` missing, or not order/receipt id      400      2         invalid_parameter
+no purchase with that id and id type                       404      1         purchase_not_found
+unknown path                                               404      1         not_found
+a method other than GET                                    405      1         method_not_allowed
+=========================================================  =======  ========  ==================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from multidict import CIMultiDict
+
+from bot.sandbox.data import (
+    ID_TYPES,
+    PURCHASE_ID_TYPES,
+    DemoPurchase,
+    FailureDemo,
+    failure_demo,
+    in_date_range,
+    member_by_any_id,
+    purchase_by_id,
+)
+from bot.sandbox.faults import CannedAnswer, Disconnect, Faults
+
+DEFAULT_API_KEY = "sandbox-key"
+PAGE_SIZE = 10
+AUTH_HEADER = "X-CT-Authorization"
+
+_HEALTHZ = "healthz"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_ID_TYPE_WORDS = {"id": "id", "mobile_phone_number": "mobile phone number"}
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the sandbox received it (``path`` raw, still percent-encoded).
+
+    ``headers`` are as sent, API key included: for tests, never for showing to people.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    at: float
+    """``time.monotonic()`` when it arrived."""
+
+
+class SandboxServer:
+    """The sandbox: demo members behind the real API's paths, rules, errors and header."""
+
+    def __init__(self, api_key: str = DEFAULT_API_KEY, *, latency_seconds: float = 0.0) -> None:
+        self._api_key = api_key
+        self.faults = Faults(latency_seconds)
+        self.requests: list[RecordedRequest] = []
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT`` of the running server."""
+        if self._base_url is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._base_url
+
+    def app(self) -> web.Application:
+        """A new aiohttp application serving this sandbox (its faults, its request log).
+
+        The playground may run it or mount it with ``add_subapp``; paging links follow the
+        mount point.
+        """
+
+        @web.middleware
+        async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self._intercept(request, handler)
+
+        app = web.Application(middlewares=[middleware])
+        app.router.add_get("/healthz", self._healthz, name=_HEALTHZ)
+        app.router.add_get("/users/{user_id}/purchases", self._purchases)
+        app.router.add_get("/purchase/{purchase_id}", self._purchase_detail)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (port 0: a free one) and return the base URL."""
+        if self._runner is not None:
+            raise RuntimeError("the sandbox is already started")
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        bound_port = runner.addresses[0][1]
+        shown_host = f"[{host}]" if ":" in host else host
+        self._runner = runner
+        self._base_url = f"http://{shown_host}:{bound_port}"
+        return self._base_url
+
+    async def stop(self) -> None:
+        """Stop serving; safe to call when not started."""
+        runner, self._runner, self._base_url = self._runner, None, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> SandboxServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- the pipeline every request goes through ---------------------------------------------
+
+    async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Record, delay, apply a queued fault, check the key, then answer."""
+        self.requests.append(_record(request))
+        extra_delay, fault = self.faults.take()
+        delay = self.faults.latency_seconds + extra_delay
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if isinstance(fault, Disconnect):
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response()  # never sent: the connection is gone
+        if isinstance(fault, CannedAnswer):
+            return _canned(fault)
+        if request.match_info.route.name != _HEALTHZ and not self._authorized(request):
+            return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed:
+            return _nested_error(405, "method_not_allowed", "Only GET is supported.")
+        except web.HTTPNotFound:
+            return _nested_error(404, "not_found", "Not found")
+
+    def _authorized(self, request: web.Request) -> bool:
+        sent = request.headers.get(AUTH_HEADER, "")
+        expected = f"CTApiKey {self._api_key}"
+        return hmac.compare_digest(sent.encode(errors="surrogateescape"), expected.encode())
+
+    # --- endpoints ---------------------------------------------------------------------------
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _purchases(self, request: web.Request) -> web.Response:
+        """User Purchase History."""
+        user_id = request.match_info["user_id"]
+        query = request.query
+        id_type = query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return _flat_error(400, "invalid_parameter", "ID type is invalid.")
+        try:
+            start = _date_param(query.get("date_start"))
+            end = _date_param(query.get("date_end"))
+        except ValueError:
+            return _flat_error(400, "invalid_parameter", "Dates must be given as YYYY-MM-DD.")
+        if start and end and end < start:
+            return _pos_error(
+                400, "invalid_date", "Invalid date range.", "date_end can not be before date_start."
+            )
+        if id_type == "email" and (failure := failure_demo(user_id)):
+            return _failure(failure)
+        member = member_by_any_id(user_id, id_type)
+        if member is None:
+            return _member_not_found(user_id, id_type)
+
+        matching = [p for p in member.purchases if in_date_range(p, start, end)]
+        total = len(matching)
+        pages = math.ceil(total / PAGE_SIZE)
+        last = max(pages, 1)
+        page = _page_number(query.get("page"))
+        params = [("id_type", id_type)]
+        params += [(name, query[name]) for name in ("date_start", "date_end") if name in query]
+
+        def link(number: int) -> str:
+            return _page_link(request, user_id, params, number)
+
+        shown: list[DemoPurchase] = []
+        next_page = prev_page = ""
+        if page <= 0:
+            next_page = link(1)
+        elif page > last:
+            prev_page = link(last)
+        else:
+            shown = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            next_page = link(page + 1) if page < pages else ""
+            prev_page = link(page - 1) if page > 1 else ""
+        return web.json_response(
+            {
+                "purchases": [p.as_history_row() for p in shown],
+                "paging": {
+                    "total": total,
+                    "pages": pages,
+                    "next_page": next_page,
+                    "prev_page": prev_page,
+                },
+            }
+        )
+
+    async def _purchase_detail(self, request: web.Request) -> web.Response:
+        """Purchase Detail."""
+        id_type = request.query.get("purchase_id_type")
+        if id_type not in PURCHASE_ID_TYPES:
+            return _flat_error(
+                400, "invalid_parameter", "purchase_id_type must be order_id or receipt_id."
+            )
+        purchase = purchase_by_id(request.match_info["purchase_id"], id_type)
+        if purchase is None:
+            return _nested_error(404, "purchase_not_found", "Purchase does not exist")
+        return web.json_response(purchase.as_detail())
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _record(request: web.Request) -> RecordedRequest:
+    query: dict[str, str] = {}
+    for name, value in request.query.items():
+        query.setdefault(name, value)
+    return RecordedRequest(
+        method=request.method,
+        path=urlsplit(request.raw_path).path,
+        query=query,
+        headers=dict(request.headers),
+        at=time.monotonic(),
+    )
+
+
+def _canned(answer: CannedAnswer) -> web.Response:
+    headers = CIMultiDict(answer.headers)
+    headers.setdefault("Content-Type", answer.content_type)
+    return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+
+def _date_param(value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` query value as a date; ValueError when present but not one."""
+    if value is None:
+        return None
+    if not _DATE.fullmatch(value):
+        raise ValueError(value)
+    return date.fromisoformat(value)
+
+
+def _page_number(value: str | None) -> int:
+    """The ``page`` query value; 1 when absent or not a whole number, as the API does."""
+    return int(value) if value is not None and _INTEGER.fullmatch(value) else 1
+
+
+def _page_link(request: web.Request, user_id: str, params: list[tuple[str, str]], page: int) -> str:
+    """The full URL of another page: same host, mount point, id type and dates."""
+    raw_path = urlsplit(request.raw_path).path
+    mount = raw_path.rsplit("/", 3)[0]  # drop "/users/{user_id}/purchases"
+    query = urlencode([*params[:1], ("page", str(page)), *params[1:]])
+    return (
+        f"{request.scheme}://{request.host}{mount}/users/{quote(user_id, safe='')}/purchases"
+        f"?{query}"
+    )
+
+
+def _nested_error(status: int, reason: str, message: str) -> web.Response:
+    """Envelope 1, the purchase history page's own sample."""
+    body = {
+        "error": {
+            "code": status,
+            "message": HTTPStatus(status).phrase,
+            "errors": [{"reason": reason, "message": message}],
+        }
+    }
+    return web.json_response(body, status=status)
+
+
+def _flat_error(status: int, error: str, message: str) -> web.Response:
+    """Envelope 2, the loyalty API's flat form."""
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
+def _pos_error(status: int, reason: str, description: str, message: str) -> web.Response:
+    """Envelope 3, the POS API's form."""
+    body: dict[str, Any] = {
+        "system": "pos",
+        "reason": reason,
+        "description": description,
+        "message": message,
+    }
+    return web.json_response(body, status=status)
+
+
+def _member_not_found(user_id: str, id_type: str) -> web.Response:
+    if id_type == "email":
+        return _nested_error(404, "user_not_found", "User does not exist")
+    if id_type == "third_party_id":
+        return _flat_error(404, "user_not_found", "User could not be found")
+    words = _ID_TYPE_WORDS[id_type]
+    return _pos_error(
+        400, "user_not_found", "User not found.", f"User with {words} [{user_id}] can not be found."
+    )
+
+
+def _failure(demo: FailureDemo) -> web.Response:
+    if demo.reason == "not_configured":
+        return _nested_error(
+            demo.status, demo.reason, "Purchase history is not enabled for this program."
+        )
+    return _flat_error(demo.status, demo.reason, "An unexpected error occurred.")

@@ -1,0 +1,107 @@
+"""HTTP mode: ``POST /slack/events`` into the Bolt app and ``GET /healthz``, on aiohttp.
+
+aiohttp's server is production-grade (it is not Bolt's development server): keep-alive,
+a body-size limit, graceful shutdown. On SIGTERM it stops accepting, then waits for every
+acknowledged answer to be delivered (``SHUTDOWN_GRACE_SECONDS``) before closing pools.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger.
+
+BOLT_APP = web.AppKey("bolt_app", AsyncApp)
+SERVICES = web.AppKey("services", Services)
+STARTED = web.AppKey("started", float)
+
+
+def _signed(request: web.Request, body: bytes, services: Services) -> bool:
+    secret = services.settings.slack_signing_secret
+    if secret is None:
+        return False
+    verifier = SignatureVerifier(secret.get_secret_value())
+    return verifier.is_valid_request(body, dict(request.headers))
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """Hand a Slack request to Bolt (which verifies the signature); malformed input is a 4xx."""
+    bolt_app, services = request.app[BOLT_APP], request.app[SERVICES]
+    body = await request.read()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return web.Response(status=400, text="body is not UTF-8")
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers)
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # Bolt could not even read the body; only a signed request earns "bad request".
+        if not _signed(request, body, services):
+            return web.Response(status=401, text="invalid signature")
+        return web.Response(status=400, text="malformed request body")
+    try:
+        bolt_response = await bolt_app.async_dispatch(bolt_request)
+    except Exception:
+        log.exception("dispatch failed")
+        if not _signed(request, body, services):
+            return web.Response(status=401, text="invalid signature")
+        return web.Response(status=400, text="could not handle the request")
+    if bolt_response.status >= 500:
+        # Bolt answers 500 for payloads it cannot route or parse; that is the sender's fault.
+        log.warning("bolt answered %s; answering 400", bolt_response.status)
+        return web.Response(status=400, text="could not handle the request")
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness for load balancers: up, how long, and how many answers are in flight."""
+    services = request.app[SERVICES]
+    return web.json_response(
+        {
+            "status": "ok",
+            "uptime_seconds": round(time.monotonic() - request.app[STARTED], 1),
+            "in_flight": services.inflight.count,
+        },
+        dumps=json.dumps,
+    )
+
+
+def build_web_app(bolt_app: AsyncApp, services: Services) -> web.Application:
+    """The aiohttp application for HTTP mode (also mounted by the playground and tests)."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[BOLT_APP] = bolt_app
+    app[SERVICES] = services
+    app[STARTED] = time.monotonic()
+    app.router.add_post(EVENTS_PATH, slack_events)
+    app.router.add_get(HEALTH_PATH, healthz)
+
+    async def drain(_: web.Application) -> None:
+        grace = services.settings.shutdown_grace_seconds
+        pending = services.inflight.count
+        if pending:
+            log.info("shutting down: waiting up to %ss for %s answer(s)", grace, pending)
+        if not await services.inflight.drain(grace):
+            log.warning("shutting down with %s answer(s) undelivered", services.inflight.count)
+
+    async def close(_: web.Application) -> None:
+        await services.aclose()
+
+    app.on_shutdown.append(drain)
+    app.on_cleanup.append(close)
+    return app

@@ -1,0 +1,32 @@
+"""Identifiers shared between what the bot sends to Slack and what it listens for.
+
+The first group is part of the contract (``shared/docs/product.md``) and must not drift.
+"""
+
+from typing import Final
+
+# The contract.
+COMMAND: Final = "/purchases"
+SHORTCUT_CALLBACK_ID: Final = "purchase_history"
+NEXT_PAGE_ACTION: Final = "purchases_next_page"
+PREV_PAGE_ACTION: Final = "purchases_prev_page"
+
+# Ours: stable, but free to grow.
+DETAILS_ACTION_PREFIX: Final = "purchase_details"
+EXPORT_ACTION: Final = "purchases_export_csv"
+CHOOSE_MEMBER_ACTION_PREFIX: Final = "purchases_choose_member"
+OPEN_FORM_ACTION: Final = "purchases_open_form"
+
+LOOKUP_VIEW_CALLBACK_ID: Final = "purchases_lookup"
+DETAIL_VIEW_CALLBACK_ID: Final = "purchase_detail"
+
+# Blocks and actions inside the lookup form (view state is keyed by these).
+FORM_MEMBER_BLOCK: Final = "member"
+FORM_MEMBER_ACTION: Final = "member_input"
+FORM_ID_TYPE_BLOCK: Final = "id_type"
+FORM_ID_TYPE_ACTION: Final = "id_type_select"
+FORM_START_BLOCK: Final = "start"
+FORM_START_ACTION: Final = "start_date"
+FORM_END_BLOCK: Final = "end"
+FORM_END_ACTION: Final = "end_date"
+FORM_ID_TYPE_INFER: Final = "infer"

@@ -6,11 +6,13 @@ build as many as they like, each pointed at their own fake Slack and CrowdTwist.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
@@ -51,10 +53,9 @@ def build_app(services: Services, *, client: AsyncWebClient | None = None) -> As
     async def check_access(
         body: dict[str, Any],
         context: AsyncBoltContext,
-        ack: AsyncAck,
         next: Callable[[], Awaitable[None]],
-    ) -> None:
-        await enforce_access(services, body, context, ack, next)
+    ) -> BoltResponse | None:
+        return await enforce_access(services, body, context, next)
 
     @app.error
     async def on_error(error: Exception) -> None:
@@ -75,27 +76,34 @@ async def enforce_access(
     services: Services,
     body: dict[str, Any],
     context: AsyncBoltContext,
-    ack: AsyncAck,
     next: Callable[[], Awaitable[None]],
-) -> None:
-    """Let allowed people through; answer everyone else privately, and never call CrowdTwist."""
+) -> BoltResponse | None:
+    """Let allowed people through; answer everyone else privately, and never call CrowdTwist.
+
+    A middleware that stops the chain answers Slack by returning the response itself.
+    """
     user_id = context.user_id
     channel_id = _channel_of(body, context)
     if services.access.allows(user_id, channel_id):
         await next()
-        return
+        return None
     reason = services.access.why_denied(user_id, channel_id)
     message = cards.denied_message(reason=reason)
     kind = "command" if body.get("command") else str(body.get("type") or "unknown")
-    if body.get("command"):
-        await ack(text=message["text"], blocks=message.get("blocks"))
-    elif body.get("type") == "view_submission":
-        await ack(response_action="errors", errors={FORM_MEMBER_BLOCK: reason})
-    else:
-        await ack()
-        await post_to_response_url(services, body.get("response_url"), message, private=True)
     log.info("access denied: user=%s channel=%s entry=%s", user_id, channel_id, kind)
     await services.audit.record(
         services.audit.event(kind, "denied", actor_of(body, channel_id=channel_id)),
         services.slack,
+    )
+    if body.get("command"):
+        return _json_response({"text": message["text"], "blocks": message.get("blocks", [])})
+    if body.get("type") == "view_submission":
+        return _json_response({"response_action": "errors", "errors": {FORM_MEMBER_BLOCK: reason}})
+    await post_to_response_url(services, body.get("response_url"), message, private=True)
+    return BoltResponse(status=200, body="")
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
     )

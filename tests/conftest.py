@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,13 +26,12 @@ CT_KEY = "ct-test-key-5ec12e7"
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bolt and the settings read SLACK_* / CROWDTWIST_* from the environment: clear them."""
     for name in list(os.environ):
         if name.startswith(("SLACK_", "CROWDTWIST_", "ALLOWED_SLACK_", "AUDIT_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(os.path.dirname(__file__))  # no stray .env from the project root
-    yield
 
 
 @pytest.fixture

@@ -189,7 +189,7 @@ def test_a_click_on_a_posted_message_carries_it() -> None:
 
 @pytest.fixture
 async def playground() -> AsyncIterator[Playground]:
-    async with Playground(Settings(_env_file=None, log_format="text")) as running:  # type: ignore[call-arg]
+    async with Playground(Settings(_env_file=None, log_format="text")) as running:
         yield running
 
 
@@ -364,10 +364,11 @@ async def test_slack_rules_the_bot_might_break_are_reported(page: Page) -> None:
     assert "not a valid command" in notice.text
 
     posted = await page.post("/api/messages", {"text": "hello", "author": "you"})
-    await page.post("/api/command", {"text": "/purchases help", "thread_ts": posted["message"]["ts"]})
+    thread_ts = posted["message"]["ts"]
+    await page.post("/api/command", {"text": "/purchases help", "thread_ts": thread_ts})
     notice = list(page.workspace.messages.values())[-1]
     assert "not supported in threads" in notice.text
-    assert notice.thread_ts == posted["message"]["ts"]
+    assert notice.thread_ts == thread_ts
 
 
 async def test_the_event_stream_starts_with_a_snapshot(page: Page) -> None:
@@ -411,7 +412,7 @@ def test_a_taken_port_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> N
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        settings = Settings(_env_file=None, port=port, log_format="text")  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, port=port, log_format="text")
         with pytest.raises(SystemExit) as exited:
             run_playground(settings)
     assert exited.value.code == 1
@@ -445,9 +446,11 @@ async def test_python_m_bot_with_nothing_configured_serves_the_playground() -> N
         assert line.strip() == (
             f"Playground: http://127.0.0.1:{port}  (sandbox data; Ctrl-C to stop)"
         )
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/api/state") as response:
-                assert (await response.json())["info"]["sandbox"] is True
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/api/state") as response,
+        ):
+            assert (await response.json())["info"]["sandbox"] is True
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), timeout=30) == 0
     finally:

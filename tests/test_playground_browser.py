@@ -12,9 +12,9 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bot.config import Settings
 from bot.playground.server import Playground
@@ -42,11 +42,6 @@ pytestmark = [
     ),
 ]
 
-if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-else:  # pragma: no cover - the tests are skipped
-    Browser = Locator = Page = Any
-
 
 class BackgroundPlayground:
     """A :class:`Playground` on its own event loop in a daemon thread."""
@@ -54,7 +49,7 @@ class BackgroundPlayground:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.playground = Playground(Settings(_env_file=None, log_format="text"))  # type: ignore[call-arg]
+        self.playground = Playground(Settings(_env_file=None, log_format="text"))
 
     def start(self) -> str:
         self.thread.start()
@@ -88,6 +83,7 @@ def page(browser: Browser) -> Iterator[Page]:
         viewport={"width": 1366, "height": 800}, locale="en-US", timezone_id="America/New_York"
     )
     context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -135,11 +131,19 @@ def test_a_command_pages_in_place(page: Page) -> None:
     same.get_by_role("button", name="Next").click()
     expect(same).to_contain_text("Page 2 of")
     expect(page.locator("#messages .msg", has_text="Page ")).to_have_count(1)
+    expect(same.get_by_role("button", name="Next")).to_be_focused()  # the keyboard stays put
     shot(page, "03-card-page-2")
 
     same.get_by_role("button", name="Previous").click()
     expect(same).to_contain_text("Page 1 of")
     expect(page.locator("#messages .msg", has_text="Page ")).to_have_count(1)
+
+    # Keyboard only: focus is on the card's first button (Next) again; Enter pages.
+    expect(same.get_by_role("button", name="Next")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(same).to_contain_text("Page 2 of")
+    same.get_by_role("button", name="Previous").click()
+    expect(same).to_contain_text("Page 1 of")
 
     # Up in an empty composer recalls the last command.
     composer = page.locator("#composer-input")
@@ -158,18 +162,22 @@ def test_the_shortcut_answers_in_a_thread(page: Page) -> None:
 
     posted.hover()
     posted.get_by_role("button", name="More actions").click()
-    page.get_by_role("menuitem", name=re.compile("Purchase history")).click()
+    shortcut = page.get_by_role("menuitem", name=re.compile("Purchase history"))
+    expect(shortcut).to_be_focused()
+    shot(page, "05-message-menu")
+    shortcut.click()
     thread = page.locator("#thread")
     expect(thread).to_be_visible()
-    reply = thread.locator('.msg[data-where="thread"]', has_text="Page 1 of")
-    expect(reply).to_be_visible()
+    first = thread.locator('.msg[data-where="thread"]', has_text="Page 1 of")
+    expect(first).to_be_visible()
+    reply = thread.locator(f'.msg[data-id="{first.get_attribute("data-id")}"]')
     expect(thread.locator('.msg[data-where="parent"]')).to_contain_text("never showed up")
     expect(posted).to_contain_text("1 reply")
-    shot(page, "05-thread-page-1")
+    shot(page, "06-thread-page-1")
 
     reply.get_by_role("button", name="Next").click()
     expect(reply).to_contain_text("Page 2 of")
-    shot(page, "06-thread-page-2")
+    shot(page, "07-thread-page-2")
 
 
 def test_the_form_shows_errors_then_the_card(page: Page) -> None:
@@ -180,18 +188,18 @@ def test_the_form_shows_errors_then_the_card(page: Page) -> None:
     modal.get_by_label("Member").fill("alice@example.com")
     modal.get_by_label("From").fill("2025-05-01")
     modal.get_by_label("To").fill("2025-01-01")
-    shot(page, "07-form")
+    shot(page, "08-form")
     modal.get_by_role("button", name="Look up").click()
     error = modal.locator('.bk-error[data-error-for="end"]')
     expect(error).to_contain_text("before the start date")
-    shot(page, "08-form-error")
+    shot(page, "09-form-error")
 
     modal.get_by_label("To").fill("2025-12-31")
     modal.get_by_role("button", name="Look up").click()
     expect(modal).to_be_hidden()
     card = channel_message(page, "Page 1 of")
     expect(card).to_contain_text("2025-05-01 to 2025-12-31")
-    shot(page, "09-form-card")
+    shot(page, "10-form-card")
 
     # Esc closes a modal.
     send(page, "/purchases")
@@ -205,14 +213,14 @@ def test_help_and_usage_errors(page: Page) -> None:
     help_message = channel_message(page, "shows a loyalty member")
     expect(help_message).to_be_visible()
     expect(help_message).to_contain_text("Only visible to you")
-    shot(page, "10-help")
+    shot(page, "11-help")
 
     send(page, "/purchases alice@example.com 2024-02-30")
     error = channel_message(page, "2024-02-30")
     expect(error.locator(".eph-note")).to_contain_text("Only visible to you")
     expect(error).to_contain_text("Usage")
     expect(error).not_to_contain_text(":warning:")
-    shot(page, "11-usage-error")
+    shot(page, "12-usage-error")
 
 
 def test_details_open_a_modal_with_items(page: Page) -> None:
@@ -223,7 +231,7 @@ def test_details_open_a_modal_with_items(page: Page) -> None:
     expect(modal).to_contain_text("Items (")
     expect(modal).to_contain_text("Base points")
     expect(modal).not_to_contain_text("<!date")
-    shot(page, "12-details")
+    shot(page, "13-details")
     modal.get_by_role("button", name="Close", exact=True).last.click()
     expect(modal).to_be_hidden()
 
@@ -240,7 +248,7 @@ def test_an_unknown_member_and_the_demo_list(page: Page) -> None:
     reply = channel_message(page, "No member found")
     expect(reply).to_contain_text("nobody@example.com")
     expect(reply).to_contain_text("Only visible to you")
-    shot(page, "13-not-found")
+    shot(page, "14-not-found")
 
 
 def test_the_export_lands_in_the_dm_as_a_file(page: Page) -> None:
@@ -253,7 +261,7 @@ def test_the_export_lands_in_the_dm_as_a_file(page: Page) -> None:
     dm.click()
     file_link = page.locator("#messages .file-title")
     expect(file_link).to_contain_text("Purchases for alice@example.com")
-    shot(page, "14-export-dm")
+    shot(page, "15-export-dm")
     with page.expect_download() as download:
         page.locator("#messages .file-download").click()
     assert download.value.suggested_filename.endswith(".csv")

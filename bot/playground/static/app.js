@@ -25,6 +25,7 @@ const state = {
   unread: new Map(),
   dismissed: new Set(),
   events: 0,
+  refocus: null, // {node, actionId}: where the keyboard goes when a clicked message is redrawn
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -269,13 +270,19 @@ function renderConversation() {
     conversation.kind === "im"
       ? "Direct messages with the Purchases app: files it sends you land here."
       : "Where customer care looks up loyalty purchases.";
-  const input = $("#composer-input");
-  input.placeholder =
-    conversation.kind === "im"
-      ? "Message Purchases"
-      : `Message #${conversation.name} — or type /purchases alice@example.com`;
+  updatePlaceholder();
   document.title = `${conversationLabel(conversation)} · Purchases playground`;
   scrollToEnd(list);
+}
+
+function updatePlaceholder() {
+  const conversation = state.conversations.get(state.current);
+  const where = conversation?.kind === "im" ? "Purchases" : `#${conversation?.name ?? "support"}`;
+  $("#composer-input").placeholder =
+    state.author === "customer"
+      ? `Message ${where} as Casey Customer (a customer writing in)`
+      : `Message ${where} — or type /purchases alice@example.com`;
+  $("#thread-input").placeholder = state.author === "customer" ? "Reply as Casey Customer…" : "Reply…";
 }
 
 function emptyState(conversation) {
@@ -300,6 +307,15 @@ function scrollToEnd(list) {
   list.scrollTop = list.scrollHeight;
 }
 
+/** Bring a new message into view: its end, or its start when it is taller than the list. */
+function reveal(list, node) {
+  if (node.offsetHeight > list.clientHeight - 24) {
+    list.scrollTop = node.offsetTop - 8; // .messages is the offsetParent
+  } else {
+    scrollToEnd(list);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +337,7 @@ function messageNode(message, where) {
   const node = el("div", "msg");
   node.dataset.id = message.id;
   node.dataset.where = where;
+  node.tabIndex = -1;
   fillMessage(node, message);
   return node;
 }
@@ -336,6 +353,23 @@ function replyCount(message) {
 }
 
 function fillMessage(node, message) {
+  const pending = state.refocus;
+  const wanted = pending && pending.node === node && Date.now() - pending.at < BUSY_TIMEOUT_MS;
+  const focused = node.contains(document.activeElement) ? document.activeElement : null;
+  const refocus = wanted ? pending.actionId : (focused?.dataset.actionId ?? null);
+  if (wanted) state.refocus = null;
+  fillMessageContent(node, message);
+  if (focused || wanted) {
+    // Keep the keyboard where it was: the same button (Next again) or the message itself.
+    const again =
+      (refocus && node.querySelector(`[data-action-id="${CSS.escape(refocus)}"]`)) ||
+      node.querySelector(".bk-actions button");
+    if (again) again.focus();
+    else node.focus();
+  }
+}
+
+function fillMessageContent(node, message) {
   const where = node.dataset.where;
   const user = state.users[message.user] ?? { name: message.user, real_name: message.user };
   node.className = "msg";
@@ -478,8 +512,9 @@ function upsertMessage(message) {
   if (message.channel === state.current) {
     const list = $("#messages");
     $(".empty", list)?.remove();
-    list.append(messageNode(message, "channel"));
-    scrollToEnd(list);
+    const node = messageNode(message, "channel");
+    list.append(node);
+    reveal(list, node);
   } else {
     state.unread.set(message.channel, (state.unread.get(message.channel) ?? 0) + 1);
     renderSidebar();
@@ -507,6 +542,7 @@ function messageAction(message) {
   return (block, element, chosen, control) => {
     const holder = control.closest(".msg");
     const values = holder ? collectValues(holder) : {};
+    if (holder) state.refocus = { node: holder, actionId: element.action_id, at: Date.now() };
     withBusy(control, () =>
       api("/api/actions", {
         message_id: message.id,
@@ -523,41 +559,39 @@ function messageAction(message) {
 // The message menu (⋮) and the shortcut
 // ---------------------------------------------------------------------------------------------
 
+function menuEntry(label, detail, run) {
+  const entry = el("button", "menu-item");
+  entry.type = "button";
+  entry.setAttribute("role", "menuitem");
+  entry.append(el("span", "menu-label", label));
+  if (detail) entry.append(el("span", "menu-detail", detail));
+  entry.addEventListener("click", () => {
+    closeMenu();
+    run();
+  });
+  return entry;
+}
+
 function openMenu(message, anchor) {
   const menu = $("#menu");
-  menu.replaceChildren();
-  const items = [
-    {
-      label: "Purchase history",
-      detail: "Purchases",
-      run: () => runShortcut(message),
-    },
-    {
-      label: "Reply in thread",
-      detail: "",
-      run: () => openThread(message.channel, message.thread_ts || message.ts, true),
-    },
-  ];
-  menu.append(el("div", "menu-title", "Message shortcuts"));
-  for (const item of items) {
-    const entry = el("button", "menu-item");
-    entry.type = "button";
-    entry.setAttribute("role", "menuitem");
-    entry.append(el("span", "menu-label", item.label));
-    if (item.detail) entry.append(el("span", "menu-detail", item.detail));
-    entry.addEventListener("click", () => {
-      closeMenu();
-      item.run();
-    });
-    menu.append(entry);
-  }
-  const rect = anchor.getBoundingClientRect();
+  menu.replaceChildren(
+    menuEntry("Reply in thread", "", () =>
+      openThread(message.channel, message.thread_ts || message.ts, true),
+    ),
+    el("div", "menu-separator"),
+    el("div", "menu-title", "Message shortcuts"),
+    menuEntry("Purchase history", "Purchases", () => runShortcut(message)),
+  );
   menu.hidden = false;
-  const width = menu.offsetWidth;
-  menu.style.top = `${Math.min(rect.bottom + 4, window.innerHeight - menu.offsetHeight - 8)}px`;
-  menu.style.left = `${Math.max(8, rect.right - width)}px`;
+  const rect = anchor.getBoundingClientRect();
+  const below = rect.bottom + 4;
+  const top = below + menu.offsetHeight < window.innerHeight - 8
+    ? below
+    : Math.max(8, rect.top - menu.offsetHeight - 4);
+  menu.style.top = `${top}px`;
+  menu.style.left = `${Math.max(8, rect.right - menu.offsetWidth)}px`;
   menu.returnFocus = anchor;
-  $(".menu-item", menu).focus();
+  menu.querySelectorAll(".menu-item")[1].focus();
 }
 
 function closeMenu() {
@@ -653,9 +687,10 @@ function updateThreadCount() {
 
 function appendToThread(message) {
   const list = $("#thread-messages");
-  list.append(messageNode(message, "thread"));
+  const node = messageNode(message, "thread");
+  list.append(node);
   updateThreadCount();
-  scrollToEnd(list);
+  reveal(list, node);
   const status = $("#thread-status");
   if (message.user !== state.me) status.hidden = true;
 }
@@ -911,6 +946,7 @@ function setAuthor(author) {
     button.classList.toggle("is-on", on);
   }
   $("#composer").classList.toggle("as-customer", author === "customer");
+  updatePlaceholder();
 }
 
 function fillComposer(text, author = null) {

@@ -19,10 +19,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.playground import bridge as bridge_module
 from bot.playground import slack_requests as requests
+from bot.playground.bridge import Bridge, Origin
+from bot.playground.demos import page_info
+from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
 from bot.playground.markup import slack_message_text
 from bot.playground.server import Playground, run_playground
 from bot.playground.signing import signed_headers
@@ -180,6 +185,105 @@ def test_a_click_on_a_posted_message_carries_it() -> None:
     assert payload["message"]["ts"] == "1700000000.000100"
     assert payload["message"]["blocks"]
     assert payload["container"]["is_ephemeral"] is False
+
+
+def test_the_page_says_when_crowdtwist_is_real() -> None:
+    sandbox = Settings(_env_file=None)
+    assert page_info(sandbox)["sandbox"] is True
+    assert page_info(sandbox)["members"][0]["name"] == "Alice Martin"
+    assert Playground(sandbox).data_label == "sandbox data"
+
+    real = Settings(
+        _env_file=None,
+        crowdtwist_api_key=SecretStr("k"),
+        crowdtwist_base_url="https://pos12.crowdtwist.com",
+    )
+    info = page_info(real)
+    assert info["sandbox"] is False
+    assert info["crowdtwist"] == "https://pos12.crowdtwist.com"
+    assert info["members"] == []
+    assert Playground(real).data_label == "live CrowdTwist at https://pos12.crowdtwist.com"
+
+
+# --------------------------------------------------------------------------------------------
+# Bot → page: calls on the fake Slack become the channel (no bot needed)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bridge() -> Bridge:
+    fake = FakeSlack()
+    fake.base_url = "http://fake"
+    return Bridge(Workspace(), fake, events_url="http://bot/slack/events", signing_secret="s")
+
+
+def _response(bridge: Bridge, url: str, **args: Any) -> SlackCall:
+    return SlackCall(
+        RESPONSE_METHOD, {"_token": url.rsplit("/", 1)[1], **args}, result={"ok": True}
+    )
+
+
+async def test_response_url_posts_replace_add_and_delete(bridge: Bridge) -> None:
+    workspace = bridge.workspace
+    card = workspace.add_message(
+        channel=CHANNEL_ID, user="UBOTPURCH", text="page 1", ephemeral=True, thread_ts=None
+    )
+    url = bridge.issue_response_url(Origin(CHANNEL_ID, message_id=card.id))
+
+    await bridge.on_slack_call(_response(bridge, url, text="page 2", replace_original=True))
+    assert [m.text for m in workspace.messages.values()] == ["page 2"]
+    assert workspace.messages[card.id].ephemeral  # still only visible to you
+
+    await bridge.on_slack_call(_response(bridge, url, text="for all", response_type="in_channel"))
+    added = list(workspace.messages.values())[-1]
+    assert (added.text, added.ephemeral) == ("for all", False)
+
+    await bridge.on_slack_call(_response(bridge, url, text="note", replace_original="false"))
+    assert list(workspace.messages.values())[-1].ephemeral
+
+    await bridge.on_slack_call(_response(bridge, url, delete_original=True))
+    assert card.id not in workspace.messages
+
+    await bridge.on_slack_call(_response(bridge, url, text="fifth"))
+    assert list(workspace.messages.values())[-1].text == "fifth"
+    await bridge.on_slack_call(_response(bridge, url, text="sixth"))  # Slack takes 5
+    assert "Slack would refuse" in list(workspace.messages.values())[-1].text
+
+
+async def test_thread_posts_land_in_the_thread(bridge: Bridge) -> None:
+    parent = bridge.post_message("hi alice@example.com", "customer")
+    call = SlackCall(
+        "chat.postEphemeral",
+        {"channel": CHANNEL_ID, "user": USER_ID, "thread_ts": parent.ts, "text": "card"},
+        result={"ok": True, "message_ts": "1.000001"},
+    )
+    await bridge.on_slack_call(call)
+    reply = list(bridge.workspace.messages.values())[-1]
+    assert (reply.thread_ts, reply.ephemeral, reply.ts) == (parent.ts, True, "1.000001")
+
+
+async def test_a_trigger_id_works_once_and_only_for_three_seconds(
+    bridge: Bridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+
+    def opened(trigger_id: str) -> SlackCall:
+        result = {"ok": True, "view": {"id": "V1"}}
+        return SlackCall("views.open", {"trigger_id": trigger_id, "view": view}, result=result)
+
+    trigger = bridge.issue_trigger_id()
+    await bridge.on_slack_call(opened(trigger))
+    assert [m.id for m in bridge.workspace.modals] == ["V1"]
+    bridge.workspace.close_modal("V1")
+
+    await bridge.on_slack_call(opened(trigger))
+    assert bridge.workspace.modals == []
+    assert "exchanged_trigger_id" in list(bridge.workspace.messages.values())[-1].text
+
+    late = bridge.issue_trigger_id()
+    monkeypatch.setattr(bridge_module, "TRIGGER_LIFETIME_SECONDS", -1.0)  # 3 s have passed
+    await bridge.on_slack_call(opened(late))
+    assert "expired_trigger_id" in list(bridge.workspace.messages.values())[-1].text
 
 
 # --------------------------------------------------------------------------------------------

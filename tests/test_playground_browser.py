@@ -265,3 +265,61 @@ def test_the_export_lands_in_the_dm_as_a_file(page: Page) -> None:
     with page.expect_download() as download:
         page.locator("#messages .file-download").click()
     assert download.value.suggested_filename.endswith(".csv")
+
+
+RENDER_SCRIPT = """
+async ([text, format, epoch]) => {
+  const m = await import("/static/mrkdwn.js");
+  const box = document.createElement("div");
+  box.append(m.renderMrkdwn(text, {users: {UPLAYAGENT: {name: "you"}}}));
+  const today = Math.floor(Date.now() / 1000);
+  return {
+    html: box.innerHTML,
+    text: box.textContent,
+    date: m.formatDate(epoch, format),
+    pretty: m.formatDate(today, "{date_short_pretty} at {time}"),
+    bad: m.formatDate(epoch, "{nonsense}"),
+  };
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("format_", "shown"),
+    [
+        ("{date_num} {time_secs}", "2023-11-14 5:13:20 PM"),
+        ("{date}", "November 14, 2023"),
+        ("{date_short}", "Nov 14, 2023"),
+        ("{date_long}", "Tuesday, November 14, 2023"),
+        ("{date_short_pretty} at {time}", "Nov 14, 2023 at 5:13 PM"),
+    ],
+)
+def test_mrkdwn_and_dates_render_in_the_browser(page: Page, format_: str, shown: str) -> None:
+    text = (
+        "*bold* _it_ ~gone~ `co*de*` <https://example.com/a?b=1&amp;c=2|a link> "
+        "<mailto:a@b.co|a@b.co> <@UPLAYAGENT> <#CPLAYSUPRT|support> :warning: :not_an_emoji: "
+        "&lt;img src=x onerror=alert(1)&gt; <javascript:alert(1)|bad> snake_case_id "
+        "<!date^1700000000^{date_num}|2023-11-14 22:13 UTC>\n```pre *not bold*```"
+    )
+    result = page.evaluate(RENDER_SCRIPT, [text, format_, 1700000000])
+    html, visible = result["html"], result["text"]
+    assert result["date"] == shown  # New York time, from the browser's own zone
+    assert result["pretty"].startswith("Today at ")
+    assert result["bad"] is None  # unknown tokens fall back to the token's fallback text
+    assert "<strong>bold</strong>" in html
+    assert "<em>it</em>" in html
+    assert "<s>gone</s>" in html
+    assert '<code class="mk-code">co*de*</code>' in html
+    assert 'href="https://example.com/a?b=1&amp;c=2"' in html
+    assert 'href="mailto:a@b.co"' in html
+    assert "@you" in visible
+    assert "#support" in visible
+    assert "⚠️" in visible
+    assert ":not_an_emoji:" in visible
+    assert "<img" not in html  # escaped input stays text
+    assert "<img src=x onerror=alert(1)>" in visible
+    assert "javascript:" not in html
+    assert "snake_case_id" in visible
+    assert "2023-11-14" in visible
+    assert "<!date" not in visible
+    assert '<pre class="mk-pre">pre *not bold*</pre>' in html

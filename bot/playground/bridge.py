@@ -162,12 +162,17 @@ class Bridge:
     def _channel_name(self, channel_id: str) -> str:
         return self.workspace.conversation(channel_id).name
 
-    def _new_origin(self, origin: Origin) -> str:
+    def issue_response_url(self, origin: Origin) -> str:
+        """A fresh ``response_url`` whose posts act on ``origin``."""
+        now = time.monotonic()
+        for old in [t for t, o in self._origins.items() if now - o.created > 2 * 3600]:
+            del self._origins[old]  # long past Slack's 30 minutes
         token = f"t{next(self._tokens)}"
         self._origins[token] = origin
         return self.fake.response_url(token)
 
-    def _new_trigger(self) -> str:
+    def issue_trigger_id(self) -> str:
+        """A fresh ``trigger_id``, good once for 3 seconds as in Slack."""
         now = time.monotonic()
         for old in [t for t, info in self._triggers.items() if now - info.created > 60]:
             del self._triggers[old]
@@ -271,8 +276,8 @@ class Bridge:
             user=self._me(),
             channel_id=channel,
             channel_name=self._channel_name(channel),
-            response_url=self._new_origin(Origin(channel)),
-            trigger_id=self._new_trigger(),
+            response_url=self.issue_response_url(Origin(channel)),
+            trigger_id=self.issue_trigger_id(),
         )
         answer = await self.send(requests.form_body(form))
         if not answer.ok:
@@ -322,8 +327,8 @@ class Bridge:
             message=message,
             channel_name=self._channel_name(message.channel),
             action=requests.action_of(element, block_id, chosen),
-            response_url=self._new_origin(origin),
-            trigger_id=self._new_trigger(),
+            response_url=self.issue_response_url(origin),
+            trigger_id=self.issue_trigger_id(),
             values=requests.state_values(message.blocks, values or {}),
         )
         answer = await self.send(requests.payload_body(payload))
@@ -356,7 +361,7 @@ class Bridge:
             user=self._me(),
             view=view,
             action=requests.action_of(element, block_id, chosen),
-            trigger_id=self._new_trigger(),
+            trigger_id=self.issue_trigger_id(),
         )
         answer = await self.send(requests.payload_body(payload))
         if not answer.ok:
@@ -372,8 +377,8 @@ class Bridge:
             user=self._me(),
             message=message,
             channel_name=self._channel_name(message.channel),
-            response_url=self._new_origin(Origin(message.channel)),
-            trigger_id=self._new_trigger(),
+            response_url=self.issue_response_url(Origin(message.channel)),
+            trigger_id=self.issue_trigger_id(),
         )
         answer = await self.send(requests.payload_body(payload))
         if not answer.ok:
@@ -388,7 +393,7 @@ class Bridge:
         blocks = modal.view.get("blocks") or []
         view = requests.view_object(view_id, modal.view, requests.state_values(blocks, values))
         payload = requests.view_submission(
-            user=self._me(), view=view, trigger_id=self._new_trigger()
+            user=self._me(), view=view, trigger_id=self.issue_trigger_id()
         )
         answer = await self.send(requests.payload_body(payload))
         if not answer.ok:

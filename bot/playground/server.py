@@ -17,6 +17,7 @@ import json
 import logging
 import secrets
 import signal
+import socket
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -263,6 +264,21 @@ def page_app(workspace: Workspace, bridge: Bridge) -> web.Application:
 # -- the whole playground --------------------------------------------------------------------
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Raise :class:`PortInUseError` if ``host:port`` is taken (0 is always free)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(port) from None
+            raise
+
+
 class Playground:
     """The bot, the fake Slack, CrowdTwist and the page, started and stopped together."""
 
@@ -294,6 +310,7 @@ class Playground:
         return self.url
 
     async def _start(self, stack: AsyncExitStack, host: str, port: int) -> None:
+        _check_port_free(host, port)  # before starting anything else, so the message stands alone
         await self.fake.start()
         stack.push_async_callback(self.fake.stop)
         crowdtwist = await crowdtwist_for(self.settings, stack)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from bot.playground.fake_slack import BOT_USER_ID, TEAM_ID
+from bot.playground.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
 
 USER_ID = "UPLAYAGENT"
 """The person using the playground: a support agent."""
@@ -86,7 +86,7 @@ class Message:
         """The ``message`` object Slack puts in interaction payloads."""
         message: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
         if self.user == BOT_USER_ID:
-            message |= {"bot_id": "BPURCHASES", "user": BOT_USER_ID, "blocks": self.blocks}
+            message |= {"bot_id": BOT_ID, "user": BOT_USER_ID, "blocks": self.blocks}
         else:
             message |= {"user": self.user, "team": TEAM_ID}
         if self.thread_ts:

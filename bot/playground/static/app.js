@@ -47,7 +47,10 @@ function loadHistory() {
 }
 
 function remember(command) {
-  state.history = state.history.filter((c) => c !== command).concat(command).slice(-50);
+  state.history = state.history
+    .filter((c) => c !== command)
+    .concat(command)
+    .slice(-50);
   try {
     localStorage.setItem(HISTORY_KEY, JSON.stringify(state.history));
   } catch {
@@ -282,13 +285,16 @@ function updatePlaceholder() {
     state.author === "customer"
       ? `Message ${where} as Casey Customer (a customer writing in)`
       : `Message ${where} — or type /purchases alice@example.com`;
-  $("#thread-input").placeholder = state.author === "customer" ? "Reply as Casey Customer…" : "Reply…";
+  $("#thread-input").placeholder =
+    state.author === "customer" ? "Reply as Casey Customer…" : "Reply…";
 }
 
 function emptyState(conversation) {
   const box = el("div", "empty");
   if (conversation.kind === "im") {
-    box.append(el("p", "", "Nothing here yet. Files the app sends you (like a CSV export) appear here."));
+    box.append(
+      el("p", "", "Nothing here yet. Files the app sends you (like a CSV export) appear here."),
+    );
     return box;
   }
   box.append(el("h2", "", `This is the very beginning of #${conversation.name}`));
@@ -411,9 +417,7 @@ function fillMessageContent(node, message) {
 
   const content = el("div", "msg-content");
   if (message.blocks?.length) {
-    content.append(
-      renderBlocks(message.blocks, { ...ctx(), onAction: messageAction(message) }),
-    );
+    content.append(renderBlocks(message.blocks, { ...ctx(), onAction: messageAction(message) }));
   } else {
     const text = el("div", "msg-text");
     text.append(renderMrkdwn(message.text, ctx()));
@@ -425,7 +429,11 @@ function fillMessageContent(node, message) {
   if (where === "channel" && !isReply(message)) {
     const replies = replyCount(message);
     if (replies) {
-      const summary = el("button", "thread-summary", `${replies} ${replies === 1 ? "reply" : "replies"}`);
+      const summary = el(
+        "button",
+        "thread-summary",
+        `${replies} ${replies === 1 ? "reply" : "replies"}`,
+      );
       summary.type = "button";
       summary.addEventListener("click", () => openThread(message.channel, message.ts));
       main.append(summary);
@@ -585,9 +593,10 @@ function openMenu(message, anchor) {
   menu.hidden = false;
   const rect = anchor.getBoundingClientRect();
   const below = rect.bottom + 4;
-  const top = below + menu.offsetHeight < window.innerHeight - 8
-    ? below
-    : Math.max(8, rect.top - menu.offsetHeight - 4);
+  const top =
+    below + menu.offsetHeight < window.innerHeight - 8
+      ? below
+      : Math.max(8, rect.top - menu.offsetHeight - 4);
   menu.style.top = `${top}px`;
   menu.style.left = `${Math.max(8, rect.right - menu.offsetWidth)}px`;
   menu.returnFocus = anchor;
@@ -906,7 +915,8 @@ function composerKeys(input, options) {
       sendFrom(input, options());
       return;
     }
-    if (event.key === "Tab" && /^\/\S+$/.test(input.value) && "/purchases".startsWith(input.value)) {
+    const partial = /^\/\S+$/.test(input.value) && "/purchases".startsWith(input.value);
+    if (event.key === "Tab" && partial) {
       event.preventDefault();
       input.value = "/purchases ";
       input.dispatchEvent(new Event("input"));
@@ -915,7 +925,10 @@ function composerKeys(input, options) {
     if (event.key === "ArrowUp" && (input.value === "" || state.historyIndex !== null)) {
       if (!state.history.length) return;
       event.preventDefault();
-      const index = state.historyIndex === null ? state.history.length - 1 : Math.max(0, state.historyIndex - 1);
+      const index =
+        state.historyIndex === null
+          ? state.history.length - 1
+          : Math.max(0, state.historyIndex - 1);
       state.historyIndex = index;
       input.value = state.history[index];
       input.dispatchEvent(new Event("input"));
@@ -930,9 +943,10 @@ function composerKeys(input, options) {
       input.dispatchEvent(new Event("input"));
     }
   });
-  input.addEventListener("input", () => {
+  input.addEventListener("input", (event) => {
     autosize(input);
-    if (input.value === "") state.historyIndex = null;
+    // Typing (a trusted event) leaves history browsing; our own recalls do not.
+    if (event.isTrusted || input.value === "") state.historyIndex = null;
     const hint = input.closest("form")?.querySelector(".command-hint");
     if (hint) showCommandHint(input, hint);
   });
@@ -1029,7 +1043,10 @@ function renderInfo() {
     const write = el("button", "try", "customer message");
     write.type = "button";
     write.addEventListener("click", () =>
-      fillComposer(`Hi! I'm ${email} and the points for my order last week never showed up.`, "customer"),
+      fillComposer(
+        `Hi! I'm ${email} and the points for my order last week never showed up.`,
+        "customer",
+      ),
     );
     tries.append(write);
     customer.append(tries);

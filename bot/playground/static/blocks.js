@@ -265,7 +265,9 @@ export function showErrors(root, errors) {
     box.textContent = message;
     const block = box.closest(".bk-input-block");
     block?.classList.toggle("has-error", Boolean(message));
-    block?.querySelector(".bk-field-control")?.setAttribute("aria-invalid", String(Boolean(message)));
+    block
+      ?.querySelector(".bk-field-control")
+      ?.setAttribute("aria-invalid", String(Boolean(message)));
   }
 }
 

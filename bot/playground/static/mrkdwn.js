@@ -208,7 +208,11 @@ function tokenNode(inner, ctx) {
   }
   const href = unescapeEntities(target);
   if (SAFE_LINK.test(href)) {
-    const anchor = el("a", "mk-link", unescapeEntities(label ?? href.replace(/^(mailto|tel):/i, "")));
+    const anchor = el(
+      "a",
+      "mk-link",
+      unescapeEntities(label ?? href.replace(/^(mailto|tel):/i, "")),
+    );
     setLink(anchor, href);
     return anchor;
   }
@@ -226,8 +230,9 @@ const STYLES = { "*": "strong", _: "em", "~": "s" };
 function canOpen(src, i) {
   const before = i > 0 ? src[i - 1] : "";
   const after = src[i + 1];
-  return (!before || !WORD.test(before)) && after !== undefined && !SPACE.test(after) &&
-    after !== src[i];
+  return (
+    (!before || !WORD.test(before)) && after !== undefined && !SPACE.test(after) && after !== src[i]
+  );
 }
 
 function findClose(src, i) {
@@ -261,7 +266,7 @@ function parseInline(src, ctx, parent) {
     appendText(parent, buffer);
     buffer = "";
   };
-  for (let i = 0; i < src.length; ) {
+  for (let i = 0; i < src.length;) {
     const c = src[i];
     if (c === "`") {
       const end = src.indexOf("`", i + 1);
@@ -301,7 +306,7 @@ function parseInline(src, ctx, parent) {
 
 function renderLines(text, ctx, parent) {
   const lines = text.split("\n");
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (/^(&gt;|>) ?/.test(lines[i])) {
       const quote = el("blockquote", "mk-quote");
       const quoted = [];

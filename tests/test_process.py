@@ -1,0 +1,114 @@
+"""The real process: ``python -m bot`` in HTTP mode, started and stopped as a platform would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.playground.fake_slack import FakeSlack
+from bot.sandbox import SandboxServer
+from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
+from tests.e2e_helpers import response_posts, text_of
+from tests.slack_driver import SlackDriver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env={**base, **env}, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.fixture
+async def http_process(
+    sandbox: SandboxServer, fake_slack: FakeSlack, tmp_path: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, SlackDriver, str]]:
+    port = free_port()
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "CROWDTWIST_BASE_URL": sandbox.base_url,
+        "CROWDTWIST_API_KEY": CT_KEY,
+        "CROWDTWIST_TIMEOUT_SECONDS": "10",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = await start_process(env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as http:
+        for _ in range(100):
+            try:
+                if (await http.get(f"{base}/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        else:
+            process.kill()
+            raise AssertionError((await process.communicate())[1].decode())
+    driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET, fake_slack.base_url)
+    yield process, driver, base
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+    await driver.http.aclose()
+
+
+async def test_sigterm_delivers_answers_in_flight_then_exits(
+    http_process: tuple[asyncio.subprocess.Process, SlackDriver, str],
+    sandbox: SandboxServer,
+    fake_slack: FakeSlack,
+) -> None:
+    process, driver, _ = http_process
+    sandbox.faults.latency_seconds = 1.5
+    sent = await asyncio.gather(*(driver.command("alice@example.com") for _ in range(3)))
+    assert all(s.response.status_code == 200 for s in sent)
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(process.wait(), timeout=15)
+    assert code == 0
+    for s in sent:
+        (card,) = await response_posts(fake_slack, s.token, count=1)
+        assert "Page 1 of 3" in text_of(card)
+
+
+async def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
+    process = await start_process(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "eighty",
+         "CROWDTWIST_API_KEY": "k", "CROWDTWIST_CLIENT_ID": "12", "PYTHONPATH": str(ROOT)},
+        tmp_path,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert "PORT" in lines[0]
+    assert BOT_TOKEN not in lines[0]
+
+
+async def test_http_mode_needs_crowdtwist_settings(tmp_path: Path) -> None:
+    process = await start_process(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PYTHONPATH": str(ROOT)},
+        tmp_path,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 2
+    assert "CROWDTWIST_API_KEY" in err.decode()

@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
-from bot.export import CSV_COLUMNS, safe_cell, to_csv
 from bot.crowdtwist.models import Purchase
+from bot.export import CSV_COLUMNS, safe_cell, to_csv
 from bot.slack_ids import EXPORT_ACTION
 from tests.conftest import RunningBot
 from tests.e2e_helpers import api_calls, button, response_posts, text_of
@@ -59,7 +59,7 @@ async def test_export_fetches_pages_in_parallel(bot_factory: Any) -> None:
 
 
 def test_formula_looking_values_are_neutralised() -> None:
-    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     for start in "=+-@\t\r":
         assert safe_cell(start + "1").startswith("'")
     assert safe_cell("order_1") == "order_1"

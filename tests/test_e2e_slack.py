@@ -90,7 +90,9 @@ async def test_next_and_previous_replace_the_card_in_place(bot: RunningBot) -> N
 async def test_paging_in_a_thread_on_a_visible_message(bot: RunningBot) -> None:
     card = await card_for(bot, ALICE)
     click = await bot.driver.click(
-        NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"], ephemeral=False,
+        NEXT_PAGE_ACTION,
+        button(card, NEXT_PAGE_ACTION)["value"],
+        ephemeral=False,
         thread_ts="1700000000.000200",
     )
     (page2,) = await response_posts(bot.slack, click.token)
@@ -236,7 +238,8 @@ async def test_a_tampered_button_value_is_refused(bot: RunningBot) -> None:
 
 async def test_the_shortcut_answers_in_the_messages_thread(bot: RunningBot) -> None:
     sent = await bot.driver.shortcut(
-        "Hi, I bought shoes last week and got no points. <mailto:alice@example.com|alice@example.com>",
+        "Hi, I bought shoes last week and got no points. "
+        "<mailto:alice@example.com|alice@example.com>",
         ts="1700000000.000300",
     )
     assert sent.response.status_code == 200
@@ -283,9 +286,7 @@ async def test_several_identifiers_let_the_agent_choose(bot: RunningBot) -> None
     pick = button(chooser, f"{CHOOSE_MEMBER_ACTION_PREFIX}_1")
     query = decode_query(pick["value"])
     assert query is not None and query.member == "carmen.ruiz@example.com"
-    click = await bot.driver.click(
-        pick["action_id"], pick["value"], thread_ts="1700000000.000900"
-    )
+    click = await bot.driver.click(pick["action_id"], pick["value"], thread_ts="1700000000.000900")
     (card,) = await response_posts(bot.slack, click.token)
     assert card["replace_original"] is True
     assert "carmen.ruiz@example.com" in text_of(card)
@@ -303,10 +304,14 @@ async def test_a_message_without_identifiers_opens_the_form(bot: RunningBot) -> 
 def form_values(
     member: str, id_type: str | None = None, start: str | None = None, end: str | None = None
 ) -> dict[str, Any]:
-    option = {"text": {"type": "plain_text", "text": id_type}, "value": id_type} if id_type else None
+    option = (
+        {"text": {"type": "plain_text", "text": id_type}, "value": id_type} if id_type else None
+    )
     return {
         FORM_MEMBER_BLOCK: {FORM_MEMBER_ACTION: {"type": "plain_text_input", "value": member}},
-        FORM_ID_TYPE_BLOCK: {FORM_ID_TYPE_ACTION: {"type": "static_select", "selected_option": option}},
+        FORM_ID_TYPE_BLOCK: {
+            FORM_ID_TYPE_ACTION: {"type": "static_select", "selected_option": option}
+        },
         FORM_START_BLOCK: {FORM_START_ACTION: {"type": "datepicker", "selected_date": start}},
         FORM_END_BLOCK: {FORM_END_ACTION: {"type": "datepicker", "selected_date": end}},
     }

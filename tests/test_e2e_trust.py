@@ -68,7 +68,8 @@ async def test_shortcut_and_form_are_checked_too(bot_factory: Any) -> None:
     assert "not on the list" in text_of(note)
     submitted = await bot.driver.submit_view(
         {"type": "modal", "callback_id": "purchases_lookup", "private_metadata": "{}"},
-        {}, user=OTHER_USER,
+        {},
+        user=OTHER_USER,
     )
     assert submitted.response.json()["response_action"] == "errors"
     assert FORM_MEMBER_BLOCK in submitted.response.json()["errors"]
@@ -132,8 +133,11 @@ async def test_nothing_sensitive_reaches_the_logs_at_debug(
         for text in flows:
             sent = await bot.driver.command(text)
             await response_posts(bot.slack, sent.token)
-        bot.sandbox.faults.inject(400, b'{"system":"pos","reason":"user_not_found",'
-                                       b'"message":"User with id [o\'neil+vip@example.com] not found"}')
+        bot.sandbox.faults.inject(
+            400,
+            b'{"system":"pos","reason":"user_not_found",'
+            b'"message":"User with id [o\'neil+vip@example.com] not found"}',
+        )
         sent = await bot.driver.command("o'neil+vip@example.com")
         await response_posts(bot.slack, sent.token)
         await bot.driver.shortcut("<mailto:alice@example.com|alice@example.com>")

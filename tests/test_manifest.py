@@ -39,8 +39,11 @@ def methods_called_by_the_bot() -> set[str]:
         if "playground" in path.parts or "sandbox" in path.parts:
             continue
         # Web API methods are snake_case with a namespace: chat_postMessage, views_open, …
-        called |= set(re.findall(r"client\.((?:chat|views|conversations|files|users)_\w+)\(",
-                                 path.read_text()))
+        called |= set(
+            re.findall(
+                r"client\.((?:chat|views|conversations|files|users)_\w+)\(", path.read_text()
+            )
+        )
     return called
 
 
@@ -78,7 +81,9 @@ def test_http_mode_urls_point_at_the_events_path(manifest: dict[str, Any]) -> No
 def test_every_method_the_code_calls_is_known_here() -> None:
     called = methods_called_by_the_bot()
     assert called, "no Web API calls found: the scan is broken"
-    assert called <= set(METHOD_SCOPES), f"map these methods to scopes: {called - set(METHOD_SCOPES)}"
+    assert called <= set(METHOD_SCOPES), (
+        f"map these methods to scopes: {called - set(METHOD_SCOPES)}"
+    )
 
 
 def test_scopes_are_exactly_what_the_code_needs(manifest: dict[str, Any]) -> None:

@@ -32,8 +32,13 @@ def free_port() -> int:
 async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env={**base, **env}, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        env={**base, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -92,8 +97,14 @@ async def test_sigterm_delivers_answers_in_flight_then_exits(
 
 async def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
     process = await start_process(
-        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "eighty",
-         "CROWDTWIST_API_KEY": "k", "CROWDTWIST_CLIENT_ID": "12", "PYTHONPATH": str(ROOT)},
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": "s",
+            "PORT": "eighty",
+            "CROWDTWIST_API_KEY": "k",
+            "CROWDTWIST_CLIENT_ID": "12",
+            "PYTHONPATH": str(ROOT),
+        },
         tmp_path,
     )
     _, err = await asyncio.wait_for(process.communicate(), timeout=20)

@@ -527,7 +527,10 @@ def test_a_taken_port_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> N
     )
 
 
-async def test_python_m_bot_with_nothing_configured_serves_the_playground() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_python_m_bot_with_nothing_configured_serves_the_playground(
+    stop: signal.Signals,
+) -> None:
     port = _free_port()
     env = {
         key: value
@@ -555,7 +558,7 @@ async def test_python_m_bot_with_nothing_configured_serves_the_playground() -> N
             http.get(f"http://127.0.0.1:{port}/api/state") as response,
         ):
             assert (await response.json())["info"]["sandbox"] is True
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert await asyncio.wait_for(process.wait(), timeout=30) == 0
     finally:
         if process.returncode is None:

@@ -283,7 +283,7 @@ function updatePlaceholder() {
   const where = conversation?.kind === "im" ? "Purchases" : `#${conversation?.name ?? "support"}`;
   $("#composer-input").placeholder =
     state.author === "customer"
-      ? `Message ${where} as Casey Customer (a customer writing in)`
+      ? `Message ${where} as Casey Customer`
       : `Message ${where} — or type /purchases alice@example.com`;
   $("#thread-input").placeholder =
     state.author === "customer" ? "Reply as Casey Customer…" : "Reply…";

@@ -8,16 +8,34 @@ import re
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 _BRACKETED = re.compile(r"\[[^\]]*\]")
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{3,}\d")
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]*\d")
+_HARMLESS = re.compile(
+    r"\d{4}-\d{2}-\d{2}"  # a date
+    r"|\d{1,2}:\d{2}(:\d{2})?"  # a time
+    r"|\d{1,3}(\.\d{1,3}){3}"  # an IPv4 address
+    r"|\d+\.\d+"  # a decimal figure (seconds, ratios)
+)
 _SECRET = re.compile(r"\b(?:xox[abposr]|xapp)-[\w-]+|CTApiKey\s+\S+", re.IGNORECASE)
+_MIN_ID_DIGITS = 7
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    """Mask phone numbers and long ids; keep dates, times, addresses and short figures."""
+    text = match.group(0)
+    if _HARMLESS.fullmatch(text.strip()):
+        return text
+    digits = sum(c.isdigit() for c in text)
+    if digits >= _MIN_ID_DIGITS or (text.startswith("+") and digits >= 5):
+        return "[number]"
+    return text
 
 
 def redact_text(text: str) -> str:
-    """Mask emails, long digit runs (phones, ids), bracketed ids and tokens in free text."""
+    """Mask emails, phone numbers and long ids, bracketed ids and tokens in free text."""
     text = _SECRET.sub("[secret]", text)
     text = _EMAIL.sub("[email]", text)
     text = _BRACKETED.sub("[…]", text)
-    return _DIGIT_RUN.sub("[number]", text)
+    return _NUMBER_RUN.sub(_mask_number, text)
 
 
 def member_hash(member: str, key: bytes) -> str:

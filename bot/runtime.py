@@ -60,7 +60,8 @@ def run_http(settings: Settings) -> None:
     )
 
 
-async def _socket_mode(settings: Settings) -> None:
+async def serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
+    """Connect over Socket Mode and serve until ``stop`` is set; then drain and disconnect."""
     assert settings.slack_app_token is not None
     async with AsyncExitStack() as stack:
         crowdtwist = await crowdtwist_for(settings, stack)
@@ -69,19 +70,22 @@ async def _socket_mode(settings: Settings) -> None:
         handler = AsyncSocketModeHandler(
             build_app(services), settings.slack_app_token.get_secret_value()
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Socket Mode: connected; Ctrl-C to stop")
         await stop.wait()
         log.info("Socket Mode: stopping; waiting for answers in flight")
-        await handler.disconnect_async()  # type: ignore[no-untyped-call]
         await services.inflight.drain(settings.shutdown_grace_seconds)
         await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def run_socket(settings: Settings) -> None:
     """Connect to Slack over Socket Mode until SIGTERM/SIGINT."""
-    asyncio.run(_socket_mode(settings))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_socket_mode(settings, stop)
+
+    asyncio.run(main())

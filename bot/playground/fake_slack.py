@@ -72,6 +72,9 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._socket_connected = asyncio.Event()
         self.base_url = ""
 
     # -- what tests and the playground use -------------------------------------------------
@@ -138,6 +141,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -161,6 +165,54 @@ class FakeSlack:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    # -- Socket Mode -------------------------------------------------------------------------
+
+    async def wait_for_socket(self, timeout: float = 10.0) -> None:
+        """Wait until a Socket Mode client has connected."""
+        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """Deliver one Socket Mode envelope (``slash_commands``, ``interactive``…); return its ack."""
+        envelope_id = self._next_id("env-")
+        acked: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = acked
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        for socket in list(self._sockets):
+            await socket.send_json(envelope)
+        try:
+            return await asyncio.wait_for(acked, timeout)
+        finally:
+            self._socket_acks.pop(envelope_id, None)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.add(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": len(self._sockets), "debug_info": {}}
+        )
+        self._socket_connected.set()
+        try:
+            async for frame in socket:
+                if frame.type != web.WSMsgType.TEXT:
+                    continue
+                ack = json.loads(frame.data)
+                waiter = self._socket_acks.get(str(ack.get("envelope_id")))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(ack)
+        finally:
+            self._sockets.discard(socket)
+        return socket
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -236,6 +288,8 @@ class FakeSlack:
         """What Slack answers for the methods the bot uses."""
         ok: dict[str, Any] = {"ok": True}
         match method:
+            case "apps.connections.open":
+                return ok | {"url": self.base_url.replace("http://", "ws://") + "/socket"}
             case "auth.test":
                 return ok | {
                     "url": "https://playground.example/",

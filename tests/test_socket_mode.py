@@ -1,0 +1,49 @@
+"""Socket Mode end to end: the bot dials the fake Slack's WebSocket and answers envelopes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import SecretStr
+
+from bot.config import Mode
+from bot.playground.fake_slack import FakeSlack
+from bot.runtime import serve_socket_mode
+from bot.sandbox import SandboxServer
+from tests.conftest import make_settings
+from tests.e2e_helpers import response_posts, text_of
+from tests.slack_driver import CHANNEL, TEAM, USER
+
+
+async def test_a_command_over_socket_mode_gets_acked_and_answered(
+    sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(
+        sandbox, fake_slack, slack_app_token=SecretStr("xapp-1-A0-test"), slack_signing_secret=None
+    )
+    assert settings.mode is Mode.SOCKET
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve_socket_mode(settings, stop))
+    try:
+        await fake_slack.wait_for_socket()
+        command = {
+            "command": "/purchases",
+            "text": "alice@example.com",
+            "user_id": USER,
+            "channel_id": CHANNEL,
+            "team_id": TEAM,
+            "response_url": fake_slack.response_url("sock1"),
+            "trigger_id": "trig-sock",
+        }
+        ack = await fake_slack.send_envelope("slash_commands", command)
+        assert "envelope_id" in ack
+        (card,) = await response_posts(fake_slack, "sock1")
+        assert "Page 1 of 3" in text_of(card)
+
+        bad = await fake_slack.send_envelope("slash_commands", command | {"text": "x 2024-02-30"})
+        assert "2024-02-30" in text_of(bad["payload"])
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+    connections = fake_slack.calls_to("apps.connections.open")
+    assert connections

@@ -168,14 +168,14 @@ class FakeSlack:
 
     # -- Socket Mode -------------------------------------------------------------------------
 
-    async def wait_for_socket(self, timeout: float = 10.0) -> None:
-        """Wait until a Socket Mode client has connected."""
-        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+    async def wait_for_socket(self, within: float = 10.0) -> None:
+        """Wait up to ``within`` seconds until a Socket Mode client has connected."""
+        await asyncio.wait_for(self._socket_connected.wait(), within)
 
     async def send_envelope(
-        self, kind: str, payload: dict[str, Any], *, timeout: float = 5.0
+        self, kind: str, payload: dict[str, Any], *, within: float = 5.0
     ) -> dict[str, Any]:
-        """Deliver one Socket Mode envelope (``slash_commands``, ``interactive``…); return its ack."""
+        """Deliver one Socket Mode envelope (``slash_commands``…); return the bot's ack."""
         envelope_id = self._next_id("env-")
         acked: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._socket_acks[envelope_id] = acked
@@ -190,7 +190,7 @@ class FakeSlack:
         for socket in list(self._sockets):
             await socket.send_json(envelope)
         try:
-            return await asyncio.wait_for(acked, timeout)
+            return await asyncio.wait_for(acked, within)
         finally:
             self._socket_acks.pop(envelope_id, None)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from bot import cards
 from bot.audit import Actor
@@ -65,8 +66,16 @@ def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery
         )
 
 
+ErrorMessage = Callable[[CrowdTwistError, PurchaseQuery], Message]
+
+
 async def lookup_message(
-    services: Services, query: PurchaseQuery, actor: Actor, *, entry: str
+    services: Services,
+    query: PurchaseQuery,
+    actor: Actor,
+    *,
+    entry: str,
+    error_message: ErrorMessage = cards.crowdtwist_error_message,
 ) -> tuple[Message, bool]:
     """The card for ``query`` (or the error a person should see); True when it is a card."""
     started = time.perf_counter()
@@ -76,7 +85,7 @@ async def lookup_message(
     except CrowdTwistError as error:
         log_failure(services, error, query)
         outcome = error.kind.value
-        message, ok = cards.crowdtwist_error_message(error, query), False
+        message, ok = error_message(error, query), False
     except Exception:
         log.exception("lookup failed unexpectedly")
         outcome = "internal_error"

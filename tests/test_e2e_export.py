@@ -67,3 +67,26 @@ def test_formula_looking_values_are_neutralised() -> None:
     row = next(csv.DictReader(io.StringIO(content)))
     assert row["purchase_id"].startswith("'=")
     assert row["points_awaiting_fulfillment"] == ""
+
+
+async def test_a_refused_upload_is_said_and_audited(bot: RunningBot) -> None:
+    bot.slack.fail("files.getUploadURLExternal", 400, body={"ok": False, "error": "not_allowed"})
+    sent = await bot.driver.command("carmen.ruiz@example.com")
+    (card,) = await response_posts(bot.slack, sent.token)
+    click = await bot.driver.click(EXPORT_ACTION, button(card, EXPORT_ACTION)["value"])
+    notes = await response_posts(bot.slack, click.token, count=2)
+    assert "refused the upload" in notes[-1]["text"]
+
+
+def test_export_file_names_are_safe() -> None:
+    from datetime import date
+
+    from bot.crowdtwist.models import IdType
+    from bot.listeners.actions import export_filename
+    from bot.query import PurchaseQuery
+
+    name = export_filename(
+        PurchaseQuery("EU/IE 0044#B", IdType.THIRD_PARTY_ID, start=date(2024, 1, 1))
+    )
+    assert name == "purchases-EU_IE_0044_B-2024-01-01.csv"
+    assert export_filename(PurchaseQuery("../..", IdType.THIRD_PARTY_ID)) == "purchases-member.csv"

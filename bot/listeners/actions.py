@@ -7,10 +7,10 @@ middleware, so seeing a card never grants paging.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -18,12 +18,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
-from bot.crowdtwist.errors import CrowdTwistError
+from bot.blockkit import Message
+from bot.crowdtwist.errors import CrowdTwistError, bad_response
 from bot.crowdtwist.models import PurchaseIdType
 from bot.export import gather_history, to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import fetch_page, log_failure, lookup_message, prefetch_neighbours
+from bot.lookup import log_failure, lookup_message
 from bot.query import PurchaseQuery, decode_query
 from bot.replies import post_to_response_url
 from bot.services import Services
@@ -39,6 +40,10 @@ from bot.slack_ids import (
 log = logging.getLogger(__name__)
 
 STALE_BUTTON = "That button no longer works. Run `/purchases` again for a fresh card."
+UPLOAD_REFUSED: Message = {
+    "text": "The export was ready, but Slack refused the upload. Please try again.",
+    "blocks": [],
+}
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -147,52 +152,15 @@ async def show_page_in_place(
     action_id: str = NEXT_PAGE_ACTION,
 ) -> None:
     """Replace the card with ``query``'s page; on failure keep the card and say why."""
-    actor = actor_of(body)
-    started = datetime.now(UTC)
-    try:
-        page = await fetch_page(services, query)
-    except CrowdTwistError as error:
-        log_failure(services, error, query)
-        await services.audit.record(
-            services.audit.event(
-                entry,
-                error.kind.value,
-                actor,
-                member=query.member,
-                id_type=query.id_type.value,
-                start=query.start,
-                end=query.end,
-                page=query.page,
-            ),
-            services.slack,
-        )
-        await post_to_response_url(
-            services,
-            body.get("response_url"),
-            cards.page_failed_message(error, query, action_id=action_id),
-            private=True,
-        )
-        return
-    await post_to_response_url(
-        services, body.get("response_url"), cards.purchase_card(query, page), replace_original=True
+    message, ok = await lookup_message(
+        services,
+        query,
+        actor_of(body),
+        entry=entry,
+        error_message=functools.partial(cards.page_failed_message, action_id=action_id),
     )
-    prefetch_neighbours(services, query, page)
-    latency = round((datetime.now(UTC) - started).total_seconds() * 1000)
-    await services.audit.record(
-        services.audit.event(
-            entry,
-            "ok",
-            actor,
-            member=query.member,
-            id_type=query.id_type.value,
-            start=query.start,
-            end=query.end,
-            page=query.page,
-            results=len(page.purchases),
-            total=page.paging.total,
-            latency_ms=latency,
-        ),
-        services.slack,
+    await post_to_response_url(
+        services, body.get("response_url"), message, replace_original=ok, private=not ok
     )
 
 
@@ -219,6 +187,10 @@ async def show_purchase_detail(
         log.warning("purchase detail failed: kind=%s detail=%s", error.kind.value, error.detail)
         view = cards.detail_error_modal(purchase_id, purchase_id_type, error)
         outcome = error.kind.value
+    except Exception:
+        log.exception("purchase detail failed unexpectedly")
+        view = cards.detail_error_modal(purchase_id, purchase_id_type, bad_response("internal"))
+        outcome = "internal_error"
     else:
         view = cards.detail_modal(purchase_id, purchase_id_type, detail)
         outcome = "ok"
@@ -232,6 +204,32 @@ async def show_purchase_detail(
         log.warning("could not fill the detail modal: %s", exc.response.get("error"))
 
 
+def export_filename(query: PurchaseQuery) -> str:
+    """A file name an agent recognises: the member (made safe) and the range."""
+    member = re.sub(r"[^A-Za-z0-9._@+-]+", "_", query.member)[:60].strip("._") or "member"
+    dates = "-".join(d.isoformat() for d in (query.start, query.end) if d)
+    return f"purchases-{member}{'-' + dates if dates else ''}.csv"
+
+
+async def upload_to_dm(
+    client: AsyncWebClient, user_id: str | None, query: PurchaseQuery, content: str, note: str
+) -> bool:
+    """Upload the CSV into the person's DM with the bot; False when Slack refused."""
+    try:
+        dm = await client.conversations_open(users=user_id)
+        await client.files_upload_v2(
+            channel=dm["channel"]["id"],
+            content=content,
+            filename=export_filename(query),
+            title=f"Purchases for {query.member}",
+            initial_comment=note,
+        )
+    except SlackApiError as exc:
+        log.warning("export upload failed: %s", exc.response.get("error"))
+        return False
+    return True
+
+
 async def export_history(
     services: Services, client: AsyncWebClient, body: dict[str, Any], query: PurchaseQuery
 ) -> None:
@@ -242,6 +240,7 @@ async def export_history(
     await post_to_response_url(
         services, response_url, cards.export_started_message(query), private=True
     )
+    outcome, results, total = "ok", None, None
     try:
         export = await gather_history(
             services.crowdtwist,
@@ -251,62 +250,25 @@ async def export_history(
         )
     except CrowdTwistError as error:
         log_failure(services, error, query)
-        await post_to_response_url(
-            services, response_url, cards.export_failed_message(query, error), private=True
-        )
-        await services.audit.record(
-            services.audit.event(
-                "export",
-                error.kind.value,
-                actor,
-                member=query.member,
-                id_type=query.id_type.value,
-                start=query.start,
-                end=query.end,
-            ),
-            services.slack,
-        )
-        return
-    filename = f"purchases-{services.audit.member_tag(query.member)}.csv"
-    try:
-        dm = await client.conversations_open(users=actor.user_id)
-        await client.files_upload_v2(
-            channel=dm["channel"]["id"],
-            content=to_csv(export.purchases),
-            filename=filename,
-            title=f"Purchases for {query.member}",
-            initial_comment=cards.export_done_message(
-                query, len(export.purchases), export.capped, settings.export_max_pages
-            )["text"],
-        )
-    except SlackApiError as exc:
-        log.warning("export upload failed: %s", exc.response.get("error"))
-        await post_to_response_url(
-            services,
-            response_url,
-            {"text": "The export was ready but Slack refused the upload. Please try again."},
-            private=True,
-        )
-        return
-    await post_to_response_url(
-        services,
-        response_url,
-        cards.export_done_message(
-            query, len(export.purchases), export.capped, settings.export_max_pages
-        ),
-        private=True,
-    )
+        outcome, final = error.kind.value, cards.export_failed_message(query, error)
+    else:
+        results, total = len(export.purchases), export.total
+        final = cards.export_done_message(query, results, export.capped, settings.export_max_pages)
+        content = to_csv(export.purchases)
+        if not await upload_to_dm(client, actor.user_id, query, content, final["text"]):
+            outcome, final = "upload_failed", UPLOAD_REFUSED
+    await post_to_response_url(services, response_url, final, private=True)
     await services.audit.record(
         services.audit.event(
             "export",
-            "ok",
+            outcome,
             actor,
             member=query.member,
             id_type=query.id_type.value,
             start=query.start,
             end=query.end,
-            results=len(export.purchases),
-            total=export.total,
+            results=results,
+            total=total,
         ),
         services.slack,
     )

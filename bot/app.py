@@ -6,6 +6,7 @@ build as many as they like, each pointed at their own fake Slack and CrowdTwist.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
@@ -35,14 +37,40 @@ def build_web_client(services: Services) -> AsyncWebClient:
     )
 
 
-def build_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
+def once_authorization(client: AsyncWebClient) -> Callable[[], Awaitable[AuthorizeResult]]:
+    """Bolt's ``authorize``: one ``auth.test`` for the whole process, however many requests
+    arrive together at start-up (Bolt's own single-workspace check calls it once per request
+    until the first answer is back)."""
+    lock = asyncio.Lock()
+    results: list[AuthorizeResult] = []
+
+    async def authorize() -> AuthorizeResult:
+        async with lock:
+            if not results:
+                response = await client.auth_test()
+                results.append(
+                    AuthorizeResult.from_auth_test_response(
+                        auth_test_response=response, bot_token=client.token
+                    )
+                )
+        return results[0]
+
+    return authorize
+
+
+def build_app(services: Services) -> AsyncApp:
     """A Bolt app wired to ``services``; requests are verified with the signing secret."""
     settings = services.settings
-    client = client or build_web_client(services)
+    client = build_web_client(services)
     services.slack = client
     secret = settings.slack_signing_secret
+    # Bolt takes the token from ``authorize``; its own client must not carry one as well.
+    tokenless = AsyncWebClient(
+        base_url=client.base_url, retry_handlers=client.retry_handlers, timeout=client.timeout
+    )
     app = AsyncApp(
-        client=client,
+        client=tokenless,
+        authorize=once_authorization(client),
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,

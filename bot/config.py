@@ -76,8 +76,9 @@ class Settings(BaseSettings):
 
     # Caching and speed
     cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)
-    cache_max_entries: int = Field(default=2_000, ge=0, le=1_000_000)
+    cache_max_entries: int = Field(default=500, ge=0, le=1_000_000)
     prefetch_adjacent_pages: bool = True
+    prefetch_max_concurrent: int = Field(default=32, ge=0, le=1000)
 
     # Replies
     reply_visibility: ReplyVisibility = ReplyVisibility.EPHEMERAL

@@ -392,3 +392,11 @@ async def test_health_endpoint(bot: RunningBot) -> None:
         response = await http.get(f"{bot.base_url}/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+async def test_a_burst_at_start_up_checks_the_token_once(bot: RunningBot) -> None:
+    sent = await asyncio.gather(*(bot.driver.command(ALICE) for _ in range(20)))
+    assert all(s.response.status_code == 200 for s in sent)
+    for s in sent:
+        await response_posts(bot.slack, s.token)
+    assert len(bot.slack.calls_to("auth.test")) == 1

@@ -123,6 +123,7 @@ class CrowdTwistClient:
         self._backoff = backoff_seconds
         self._retry_after_max = retry_after_max_seconds
         self._max_prefetches = max_prefetches
+        self._connection_slots = asyncio.Semaphore(max_connections)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
@@ -170,6 +171,7 @@ class CrowdTwistClient:
             cache_ttl_seconds=settings.cache_ttl_seconds,
             cache_max_entries=settings.cache_max_entries,
             max_connections=settings.crowdtwist_max_connections,
+            max_prefetches=settings.prefetch_max_concurrent,
         )
 
     def __repr__(self) -> str:
@@ -387,18 +389,22 @@ class CrowdTwistClient:
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
         for attempt in range(1, attempts + 1):
-            self.stats.upstream_requests += 1
-            started = time.perf_counter()
             response: httpx.Response | None = None
             failure = ""
             retryable = False
-            try:
-                async with asyncio.timeout(self._timeout):
-                    response = await self._http.get(path, params=params)
-            except _RETRYABLE_EXCEPTIONS as exc:
-                failure, retryable = type(exc).__name__, True
-            except httpx.HTTPError as exc:
-                failure = type(exc).__name__
+            # Wait for a free connection here, before the attempt's deadline starts: time in
+            # the queue is not CrowdTwist's slowness, and httpcore's own pool queue costs CPU
+            # on every event while it is long.
+            async with self._connection_slots:
+                self.stats.upstream_requests += 1
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        response = await self._http.get(path, params=params)
+                except _RETRYABLE_EXCEPTIONS as exc:
+                    failure, retryable = type(exc).__name__, True
+                except httpx.HTTPError as exc:
+                    failure = type(exc).__name__
             elapsed_ms = round((time.perf_counter() - started) * 1000)
 
             note = functools.partial(

@@ -1,6 +1,6 @@
-"""The one path from a query to a message: fetch a page, render it, audit it.
+"""The one path from a query to an answer: fetch a page, render it, deliver it, audit it.
 
-Every entry point (command, shortcut, buttons, form) calls :func:`lookup_message`, so what an
+Every entry point (command, shortcut, buttons, form) calls :func:`answer_lookup`, so what an
 agent sees for the same query is the same wherever they asked.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot import cards
 from bot.audit import Actor
@@ -67,19 +67,27 @@ def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery
 
 
 ErrorMessage = Callable[[CrowdTwistError, PurchaseQuery], Message]
+Deliver = Callable[[Message, bool], Awaitable[object]]
+"""Puts a message in front of the person; the flag is True for a card, False for an error."""
 
 
-async def lookup_message(
+async def answer_lookup(
     services: Services,
     query: PurchaseQuery,
     actor: Actor,
     *,
     entry: str,
+    deliver: Deliver,
     error_message: ErrorMessage = cards.crowdtwist_error_message,
-) -> tuple[Message, bool]:
-    """The card for ``query`` (or the error a person should see); True when it is a card."""
+) -> None:
+    """Fetch, render and deliver the card for ``query`` (or the error a person should see).
+
+    The person's answer goes first; prefetching the neighbouring pages and the audit line
+    come after it, so neither delays the card on the event loop.
+    """
     started = time.perf_counter()
     outcome, results, total = "ok", None, None
+    page = None
     try:
         page = await fetch_page(services, query)
     except CrowdTwistError as error:
@@ -91,9 +99,12 @@ async def lookup_message(
         outcome = "internal_error"
         message, ok = cards.internal_error_message(), False
     else:
-        prefetch_neighbours(services, query, page)
         results, total = len(page.purchases), page.paging.total
         message, ok = cards.purchase_card(query, page), True
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    await deliver(message, ok)
+    if page is not None:
+        prefetch_neighbours(services, query, page)
     await services.audit.record(
         services.audit.event(
             entry,
@@ -106,8 +117,7 @@ async def lookup_message(
             page=query.page,
             results=results,
             total=total,
-            latency_ms=round((time.perf_counter() - started) * 1000),
+            latency_ms=latency_ms,
         ),
         services.slack,
     )
-    return message, ok

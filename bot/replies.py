@@ -7,6 +7,7 @@ down, and the operator's log says what happened (never the message's content).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blockkit import Message
 from bot.config import ReplyVisibility
+from bot.lookup import Deliver
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,31 @@ async def post_to_response_url(
     return True
 
 
+def via_response_url(services: Services, url: str | None, *, in_place: bool = False) -> Deliver:
+    """Deliver through a ``response_url``: a card replaces the original when ``in_place``;
+    an error is always a separate private note (a failed click keeps the card)."""
+
+    async def deliver(message: Message, ok: bool) -> bool:
+        return await post_to_response_url(
+            services, url, message, replace_original=in_place and ok, private=not ok
+        )
+
+    return deliver
+
+
+async def delivered(what: str, call: Awaitable[Any]) -> bool:
+    """Await a Web API call; log a failure (Slack's error code only) and say whether it worked."""
+    try:
+        await call
+    except SlackApiError as exc:
+        log.warning("could not %s: %s", what, exc.response.get("error"))
+        return False
+    except Exception as exc:  # network trouble after the retries
+        log.warning("could not %s: %s", what, type(exc).__name__)
+        return False
+    return True
+
+
 async def post_to_conversation(
     services: Services,
     client: AsyncWebClient,
@@ -85,46 +112,33 @@ async def post_to_conversation(
     private: bool = False,
 ) -> bool:
     """Post into a channel or thread: ephemeral to ``user``, or visible when configured."""
-    visible = response_type(services, private=private) == "in_channel"
-    try:
-        if visible:
-            await client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_ts,
-                text=message["text"],
-                blocks=message.get("blocks"),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        else:
-            await client.chat_postEphemeral(
-                channel=channel,
-                user=user,
-                thread_ts=thread_ts,
-                text=message["text"],
-                blocks=message.get("blocks"),
-            )
-    except SlackApiError as exc:
-        log.warning("could not post to the conversation: %s", exc.response.get("error"))
-        return False
-    except Exception as exc:  # network trouble after retries
-        log.warning("could not post to the conversation: %s", type(exc).__name__)
-        return False
-    return True
+    if response_type(services, private=private) == "in_channel":
+        call = client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=message["text"],
+            blocks=message.get("blocks"),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    else:
+        call = client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            text=message["text"],
+            blocks=message.get("blocks"),
+        )
+    return await delivered("post to the conversation", call)
 
 
 async def post_to_dm(client: AsyncWebClient, user_id: str, message: Message) -> bool:
     """Post into the person's direct messages with the bot (only they can read it)."""
-    try:
+
+    async def post() -> None:
         opened = await client.conversations_open(users=user_id)
-        channel = opened["channel"]["id"]
         await client.chat_postMessage(
-            channel=channel, text=message["text"], blocks=message.get("blocks")
+            channel=opened["channel"]["id"], text=message["text"], blocks=message.get("blocks")
         )
-    except SlackApiError as exc:
-        log.warning("could not post to the DM: %s", exc.response.get("error"))
-        return False
-    except Exception as exc:  # network trouble after retries
-        log.warning("could not post to the DM: %s", type(exc).__name__)
-        return False
-    return True
+
+    return await delivered("post to the DM", post())

@@ -24,9 +24,9 @@ from bot.crowdtwist.models import PurchaseIdType
 from bot.export import gather_history, to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import log_failure, lookup_message
+from bot.lookup import answer_lookup, log_failure
 from bot.query import PurchaseQuery, decode_query
-from bot.replies import post_to_response_url
+from bot.replies import delivered, post_to_response_url, via_response_url
 from bot.services import Services
 from bot.slack_ids import (
     CHOOSE_MEMBER_ACTION_PREFIX,
@@ -107,8 +107,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if query is None:
             await _stale(services, body)
             return
-        message, ok = await lookup_message(services, query, actor_of(body), entry="choose")
-        await post_to_response_url(services, body.get("response_url"), message, replace_original=ok)
+        reply = via_response_url(services, body.get("response_url"), in_place=True)
+        await answer_lookup(services, query, actor_of(body), entry="choose", deliver=reply)
 
     @app.action(OPEN_FORM_ACTION)
     @services.inflight.tracked
@@ -152,15 +152,13 @@ async def show_page_in_place(
     action_id: str = NEXT_PAGE_ACTION,
 ) -> None:
     """Replace the card with ``query``'s page; on failure keep the card and say why."""
-    message, ok = await lookup_message(
+    await answer_lookup(
         services,
         query,
         actor_of(body),
         entry=entry,
+        deliver=via_response_url(services, body.get("response_url"), in_place=True),
         error_message=functools.partial(cards.page_failed_message, action_id=action_id),
-    )
-    await post_to_response_url(
-        services, body.get("response_url"), message, replace_original=ok, private=not ok
     )
 
 
@@ -215,7 +213,8 @@ async def upload_to_dm(
     client: AsyncWebClient, user_id: str | None, query: PurchaseQuery, content: str, note: str
 ) -> bool:
     """Upload the CSV into the person's DM with the bot; False when Slack refused."""
-    try:
+
+    async def upload() -> None:
         dm = await client.conversations_open(users=user_id)
         await client.files_upload_v2(
             channel=dm["channel"]["id"],
@@ -224,10 +223,8 @@ async def upload_to_dm(
             title=f"Purchases for {query.member}",
             initial_comment=note,
         )
-    except SlackApiError as exc:
-        log.warning("export upload failed: %s", exc.response.get("error"))
-        return False
-    return True
+
+    return await delivered("upload the export", upload())
 
 
 async def export_history(

@@ -11,9 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import cards
 from bot.listeners.context import FormOrigin, ack_with, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import lookup_message
+from bot.lookup import answer_lookup
 from bot.query import HELP_TEXT, FormRequest, HelpRequest, UsageError, parse_command
-from bot.replies import post_to_response_url
+from bot.replies import via_response_url
 from bot.services import Services
 from bot.slack_ids import COMMAND
 
@@ -42,5 +42,5 @@ def register(app: AsyncApp, services: Services) -> None:
             origin = FormOrigin(channel_id=actor.channel_id, response_url=body.get("response_url"))
             await open_lookup_form(services, client, body.get("trigger_id"), origin)
             return
-        message, ok = await lookup_message(services, parsed, actor, entry="command")
-        await post_to_response_url(services, body.get("response_url"), message, private=not ok)
+        reply = via_response_url(services, body.get("response_url"))
+        await answer_lookup(services, parsed, actor, entry="command", deliver=reply)

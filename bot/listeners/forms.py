@@ -11,6 +11,7 @@ from bot import cards
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.listeners.context import FormOrigin
+from bot.lookup import Deliver
 from bot.replies import post_to_conversation, post_to_dm, post_to_response_url
 from bot.services import Services
 
@@ -82,3 +83,14 @@ async def answer_at_origin(
         # Last resort: the person's DM with the bot, so the answer is never lost.
         return await post_to_dm(client, actor.user_id, message)
     return False
+
+
+def to_origin(
+    services: Services, client: AsyncWebClient, origin: FormOrigin, actor: Actor
+) -> Deliver:
+    """Deliver where a form or shortcut came from; errors are always private."""
+
+    async def deliver(message: Message, ok: bool) -> bool:
+        return await answer_at_origin(services, client, origin, actor, message, private=not ok)
+
+    return deliver

@@ -9,8 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
 from bot.listeners.context import FormOrigin, actor_of
-from bot.listeners.forms import answer_at_origin, open_lookup_form
-from bot.lookup import lookup_message
+from bot.listeners.forms import answer_at_origin, open_lookup_form, to_origin
+from bot.lookup import answer_lookup
 from bot.query import PurchaseQuery, find_member_identifiers
 from bot.services import Services
 from bot.slack_ids import SHORTCUT_CALLBACK_ID
@@ -58,5 +58,5 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         member, id_type = candidates[0]
         query = PurchaseQuery(member=member, id_type=id_type)
-        reply, ok = await lookup_message(services, query, actor, entry="shortcut")
-        await answer_at_origin(services, client, origin, actor, reply, private=not ok)
+        reply = to_origin(services, client, origin, actor)
+        await answer_lookup(services, query, actor, entry="shortcut", deliver=reply)

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners.context import FormOrigin, actor_of
-from bot.listeners.forms import answer_at_origin
-from bot.lookup import lookup_message
+from bot.listeners.forms import to_origin
+from bot.lookup import answer_lookup
 from bot.query import query_from_form
 from bot.services import Services
 from bot.slack_ids import (
@@ -76,5 +76,5 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await ack()
         actor = actor_of(body, channel_id=origin.channel_id)
-        message, ok = await lookup_message(services, result, actor, entry="form")
-        await answer_at_origin(services, client, origin, actor, message, private=not ok)
+        reply = to_origin(services, client, origin, actor)
+        await answer_lookup(services, result, actor, entry="form", deliver=reply)

@@ -506,22 +506,12 @@ def bot_argv(prefix: Sequence[str] = ()) -> list[str]:
     return [*prefix, PYTHON, "-m", "bot"] if prefix else [PYTHON, "-m", "bot"]
 
 
-def whatif_argv() -> list[str]:
-    """The bot with experimental patches (``BENCH_WHATIF``; see ``whatif_bot.py``)."""
-    return [PYTHON, str(ROOT / "benchmarks" / "whatif_bot.py")]
-
-
-def bot_setup(
-    what_if: str | None, overrides: Sequence[str]
-) -> tuple[str, list[str], dict[str, str]]:
-    """Label, argv and extra environment for the bot under test (``--what-if``, ``--bot-env``)."""
+def bot_setup(overrides: Sequence[str]) -> tuple[str, list[str], dict[str, str]]:
+    """Label, argv and extra environment for the bot under test (``--bot-env``)."""
     env = parse_env_overrides(overrides)
     label = "bot"
     if env:
         label += " (" + ", ".join(f"{k}={v}" for k, v in env.items()) + ")"
-    if what_if:
-        env["BENCH_WHATIF"] = what_if
-        return f"{label} [what-if: {what_if}]", whatif_argv(), env
     return label, bot_argv(), env
 
 

@@ -380,7 +380,7 @@ async def command_runs(
 
 async def measure_bot(up: Upstreams, args: argparse.Namespace, gen: QueryGen) -> Target:
     """Every figure for ``python -m bot``."""
-    label, argv, extra = bot_setup(args.what_if, args.bot_env)
+    label, argv, extra = bot_setup(args.bot_env)
     target = Target(label)
     port = free_port()
     env = up.bot_env(port, **extra)
@@ -456,7 +456,7 @@ def yes(condition: bool) -> str:
 
 def bounded_verdict(t: Throughput) -> str:
     """yes when the oldest lookups were evicted; n/a when the run was too short to fill the
-    cache (2000 entries by default, and each lookup adds a page and its prefetch)."""
+    cache (CACHE_MAX_ENTRIES, 500 by default; each lookup adds a page and its prefetch)."""
     if t.requery > 0 and t.requery_upstream == t.requery:
         return "yes"
     if t.requery_upstream == 0 and t.lookups < 2500:
@@ -713,9 +713,6 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--throughput-in-flight", type=int, default=30, help="at L = 0")
     parser.add_argument("--quick", action="store_true", help="small counts for a quick run")
     parser.add_argument("--bot-only", action="store_true", help="skip the minimal Bolt app")
-    parser.add_argument(
-        "--what-if", metavar="SPEC", help="run the bot with patches (see whatif_bot.py)"
-    )
     parser.add_argument(
         "--wait-quiet", type=float, default=60.0, help="wait up to this long for an idle machine"
     )

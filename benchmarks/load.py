@@ -239,7 +239,7 @@ async def main(args: argparse.Namespace) -> None:
     results = []
     profiler = Profiler(args.profile, Path(args.profile_dir)) if args.profile else None
     async with Upstreams(args.latency) as up:
-        label, argv, env = bot_setup(args.what_if, args.bot_env)
+        label, argv, env = bot_setup(args.bot_env)
         results.append(await burst(up, label, argv, queries, args, warmup, profiler, env))
         if not args.bot_only:
             results.append(
@@ -266,9 +266,6 @@ def arguments() -> argparse.Namespace:
         "--bot-env", action="append", default=[], metavar="KEY=VALUE", help="bot setting"
     )
     parser.add_argument("--bot-only", action="store_true", help="skip the baseline")
-    parser.add_argument(
-        "--what-if", metavar="SPEC", help="run the bot with patches (see whatif_bot.py)"
-    )
     parser.add_argument(
         "--wait-quiet", type=float, default=60.0, help="wait up to this long for an idle machine"
     )

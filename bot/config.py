@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)
     cache_max_entries: int = Field(default=500, ge=0, le=1_000_000)
     prefetch_adjacent_pages: bool = True
-    prefetch_max_concurrent: int = Field(default=32, ge=0, le=1000)
+    prefetch_max_concurrent: int = Field(default=16, ge=0, le=1000)
 
     # Replies
     reply_visibility: ReplyVisibility = ReplyVisibility.EPHEMERAL

@@ -900,6 +900,21 @@ async def test_prefetch_is_bounded(sb: SandboxServer) -> None:
         assert client.stats.prefetches == 4  # pages 3 and 4: 1 and 2 are cached, 0/-1 skipped
 
 
+async def test_prefetch_is_shed_while_lookups_fill_the_budget(sb: SandboxServer) -> None:
+    sb.faults.latency_seconds = 0.2
+    async with make_client(sb.base_url, max_prefetches=2) as client:
+        lookups = [
+            asyncio.create_task(client.purchase_history(member, IdType.EMAIL))
+            for member in ("alice@example.com", DEV.email)
+        ]
+        await asyncio.sleep(0.05)
+        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[2, 3])
+        assert client.stats.prefetches == 0  # people's lookups come first
+        await asyncio.gather(*lookups)
+        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[2])
+        assert client.stats.prefetches == 1  # idle again: the guess is worth making
+
+
 async def test_closing_cancels_background_work(sb: SandboxServer) -> None:
     sb.faults.latency_seconds = 0.5
     client = make_client(sb.base_url)

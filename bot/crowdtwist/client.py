@@ -88,8 +88,9 @@ class CrowdTwistClient:
     Create one per process and close it with :meth:`aclose` (or ``async with``).
     ``timeout`` bounds each attempt (httpx's connect/read/write/pool timeouts and a deadline on
     the whole attempt); ``max_retries`` is the number of extra attempts after the first;
-    ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; ``max_prefetches``
-    caps the background fetches running at once; ``transport`` replaces httpx's own.
+    ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; a prefetch starts
+    only while fewer than ``max_prefetches`` fetches of any kind are in flight (prefetching is
+    spare capacity, shed first under load); ``transport`` replaces httpx's own.
     """
 
     def __init__(
@@ -244,10 +245,12 @@ class CrowdTwistClient:
     ) -> None:
         """Warm the cache with pages a person is likely to ask for next (fire and forget).
 
-        Pages already cached or in flight are skipped, and at most ``max_prefetches`` run at
-        once across the client: beyond that the rest are dropped, not queued. Failures are only
-        logged at DEBUG; the person's own request will retry and report them. Must be called
-        from a running event loop.
+        Pages already cached or in flight are skipped, and a page is prefetched only while
+        fewer than ``max_prefetches`` fetches of any kind are in flight: under load the rest
+        are dropped, not queued, so people's own lookups never wait behind guesses (and
+        httpcore's pool, whose bookkeeping grows with every request in it, stays small).
+        Failures are only logged at DEBUG; the person's own request will retry and report
+        them. Must be called from a running event loop.
         """
         if self._closed or self._cache is None:
             return  # without a cache a prefetched page would be thrown away
@@ -260,8 +263,8 @@ class CrowdTwistClient:
                 return
             if key in self._cache or key in self._inflight:
                 continue
-            if len(self._prefetching) >= self._max_prefetches:
-                log.debug("crowdtwist prefetch skipped: %d already running", self._max_prefetches)
+            if len(self._inflight) >= self._max_prefetches:
+                log.debug("crowdtwist prefetch skipped: %d fetches in flight", len(self._inflight))
                 return
             fetch = functools.partial(
                 self._fetch, PurchasePage, HISTORY_PATH, path, params, page=page, what="member"

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -682,18 +682,9 @@ async def request_and_answer(
     timeout: float,  # noqa: ASYNC109 - bounded wait for the answer
 ) -> Outcome:
     """Send ``/purchases text`` and wait (bounded) for its first response_url post."""
-    token = driver.new_token()
-    future = recorder.expect(token)
-    sent = await driver.command(text, token)
-    if sent.status != 200:
-        recorder.forget(token)
-        return Outcome(sent, None)
-    try:
-        answer = await asyncio.wait_for(future, timeout=timeout)
-    except TimeoutError:
-        recorder.forget(token)
-        return Outcome(sent, None)
-    return Outcome(sent, answer)
+    return await _send_and_answer(
+        recorder, lambda token: driver.command(text, token), driver.new_token(), timeout
+    )
 
 
 async def click_and_answer(
@@ -705,14 +696,25 @@ async def click_and_answer(
     timeout: float,  # noqa: ASYNC109 - bounded wait for the answer
 ) -> Outcome:
     """Click a button and wait (bounded) for the page posted to its response_url."""
-    token = driver.new_token()
+    return await _send_and_answer(
+        recorder, lambda token: driver.click(action_id, value, token), driver.new_token(), timeout
+    )
+
+
+async def _send_and_answer(
+    recorder: Recorder,
+    send: Callable[[str], Awaitable[Sent]],
+    token: str,
+    seconds: float,
+) -> Outcome:
+    """Send one request tagged ``token``; wait up to ``seconds`` for its response_url post."""
     future = recorder.expect(token)
-    sent = await driver.click(action_id, value, token)
+    sent = await send(token)
     if sent.status != 200:
         recorder.forget(token)
         return Outcome(sent, None)
     try:
-        answer = await asyncio.wait_for(future, timeout=timeout)
+        answer = await asyncio.wait_for(future, timeout=seconds)
     except TimeoutError:
         recorder.forget(token)
         return Outcome(sent, None)

@@ -75,12 +75,22 @@ def decode_purchase_ref(value: str | None) -> tuple[str, str] | None:
 
 
 async def _stale(services: Services, body: dict[str, Any]) -> None:
+    """Refuse a button whose value is not one the bot wrote (stale, or tampered with)."""
+    log.info("refused a button value: action=%s", _action(body).get("action_id"))
     await post_to_response_url(
         services,
         body.get("response_url"),
         {"text": STALE_BUTTON, "blocks": []},
         private=True,
     )
+
+
+async def clicked_query(services: Services, body: dict[str, Any]) -> PurchaseQuery | None:
+    """The query a button carries, validated like typed input; None (and a note) if invalid."""
+    query = decode_query(_action(body).get("value"))
+    if query is None:
+        await _stale(services, body)
+    return query
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -91,9 +101,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.tracked
     async def turn_page(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        query = decode_query(_action(body).get("value"))
+        query = await clicked_query(services, body)
         if query is None:
-            await _stale(services, body)
             return
         action_id = _action(body).get("action_id", NEXT_PAGE_ACTION)
         entry = "next_page" if action_id == NEXT_PAGE_ACTION else "prev_page"
@@ -103,9 +112,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.tracked
     async def choose_member(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        query = decode_query(_action(body).get("value"))
+        query = await clicked_query(services, body)
         if query is None:
-            await _stale(services, body)
             return
         reply = via_response_url(services, body.get("response_url"), in_place=True)
         await answer_lookup(services, query, actor_of(body), entry="choose", deliver=reply)
@@ -136,9 +144,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.tracked
     async def export_csv(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        query = decode_query(_action(body).get("value"))
+        query = await clicked_query(services, body)
         if query is None:
-            await _stale(services, body)
             return
         await export_history(services, client, body, query)
 

@@ -26,7 +26,10 @@ def main() -> int:
         )
         if secret is not None
     ]
-    configure_logging(settings.log_level, settings.log_format, secrets)
+    log_format = settings.log_format
+    if settings.mode is Mode.PLAYGROUND and "log_format" not in settings.model_fields_set:
+        log_format = "text"  # a person reads the playground's console, not a log pipeline
+    configure_logging(settings.log_level, log_format, secrets)
     if settings.mode is Mode.SOCKET:
         from bot.runtime import run_socket
 

@@ -58,6 +58,11 @@ def once_authorization(client: AsyncWebClient) -> Callable[[], Awaitable[Authori
     return authorize
 
 
+def _not_the_token_warning(record: logging.LogRecord) -> bool:
+    """Drop Bolt's start-up warning that SLACK_BOT_TOKEN goes unused: ``authorize`` uses it."""
+    return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(services: Services) -> AsyncApp:
     """A Bolt app wired to ``services``; requests are verified with the signing secret."""
     settings = services.settings
@@ -68,13 +73,15 @@ def build_app(services: Services) -> AsyncApp:
     tokenless = AsyncWebClient(
         base_url=client.base_url, retry_handlers=client.retry_handlers, timeout=client.timeout
     )
+    bolt_logger = logging.getLogger("slack_bolt.app")
+    bolt_logger.addFilter(_not_the_token_warning)
     app = AsyncApp(
         client=tokenless,
         authorize=once_authorization(client),
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,
         raise_error_for_unhandled_request=False,
-        logger=logging.getLogger("slack_bolt.app"),
+        logger=bolt_logger,
     )
 
     @app.middleware

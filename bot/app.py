@@ -94,7 +94,8 @@ def build_app(services: Services) -> AsyncApp:
 
     @app.error
     async def on_error(error: Exception) -> None:
-        log.error("unhandled error in a listener: %s", type(error).__name__)
+        # The log handler masks personal data and secrets in the traceback too.
+        log.error("unhandled error in a listener: %s", type(error).__name__, exc_info=error)
 
     listeners.register(app, services)
     return app

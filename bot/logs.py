@@ -27,17 +27,17 @@ class RedactingFilter(logging.Filter):
         self._secrets = [s for s in secrets if s and len(s) >= 6]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "[secret]")
-        record.msg = redact_text(message)
+        record.msg = self._mask(record.getMessage())
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
-            for secret in self._secrets:
-                record.exc_text = record.exc_text.replace(secret, "[secret]")
+            record.exc_text = self._mask(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[secret]")
+        return redact_text(text)
 
 
 class JsonFormatter(logging.Formatter):

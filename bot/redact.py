@@ -7,7 +7,7 @@ import hmac
 import re
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
-_BRACKETED = re.compile(r"\[[^\]]*\]")
+_BRACKETED = re.compile(r"\[(?!(?:secret|email|number|…)\])[^\]]*\]")  # ids like [12345]
 _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]*\d")
 _HARMLESS = re.compile(
     r"\d{4}-\d{2}-\d{2}"  # a date
@@ -32,9 +32,9 @@ def _mask_number(match: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """Mask emails, phone numbers and long ids, bracketed ids and tokens in free text."""
+    text = _BRACKETED.sub("[…]", text)
     text = _SECRET.sub("[secret]", text)
     text = _EMAIL.sub("[email]", text)
-    text = _BRACKETED.sub("[…]", text)
     return _NUMBER_RUN.sub(_mask_number, text)
 
 

@@ -29,6 +29,7 @@ from benchmarks.harness import (
     PROFILERS,
     PYTHON,
     ROOT,
+    Answer,
     BotProcess,
     Driver,
     Outcome,
@@ -223,6 +224,20 @@ async def run_clicks(
     clicks = Clicks()
     wait = 2 * up.latency
 
+    async def turn(
+        query: Query, action_id: str, value: str, page: int
+    ) -> tuple[float, int, Answer] | None:
+        """After the agent's pause, click; (seconds to the page, upstream calls, the page)."""
+        await asyncio.sleep(wait)
+        clicked = await click_and_answer(
+            driver, up.recorder, action_id, value, timeout=ANSWER_TIMEOUT
+        )
+        if clicked.answer is None or clicked.answer_seconds is None:
+            clicks.problems += 1
+            return None
+        asked = _asked_between(up, query, page, clicked.sent.sent_at, clicked.answer.at)
+        return clicked.answer_seconds, asked, clicked.answer
+
     async def agent(offset: float) -> None:
         await asyncio.sleep(offset)
         for _ in range(rounds):
@@ -232,32 +247,20 @@ async def run_clicks(
             if value is None:
                 clicks.problems += 1
                 continue
-            await asyncio.sleep(wait)
-            turned = await click_and_answer(
-                driver, up.recorder, NEXT_PAGE_ACTION, value, timeout=ANSWER_TIMEOUT
-            )
-            if turned.answer is None or turned.answer_seconds is None:
+            turned = await turn(query, NEXT_PAGE_ACTION, value, 2)
+            if turned is None:
+                continue
+            clicks.next_seconds.append(turned[0])
+            clicks.next_upstream += turned[1]
+            back = turned[2].buttons.get(PREV_PAGE_ACTION)
+            if back is None or not turned[2].replace_original:
                 clicks.problems += 1
                 continue
-            clicks.next_seconds.append(turned.answer_seconds)
-            clicks.next_upstream += _asked_between(
-                up, query, 2, turned.sent.sent_at, turned.answer.at
-            )
-            back = turned.answer.buttons.get(PREV_PAGE_ACTION)
-            if back is None or not turned.answer.replace_original:
-                clicks.problems += 1
+            returned = await turn(query, PREV_PAGE_ACTION, back, 1)
+            if returned is None:
                 continue
-            await asyncio.sleep(wait)
-            returned = await click_and_answer(
-                driver, up.recorder, PREV_PAGE_ACTION, back, timeout=ANSWER_TIMEOUT
-            )
-            if returned.answer is None or returned.answer_seconds is None:
-                clicks.problems += 1
-                continue
-            clicks.prev_seconds.append(returned.answer_seconds)
-            clicks.prev_upstream += _asked_between(
-                up, query, 1, returned.sent.sent_at, returned.answer.at
-            )
+            clicks.prev_seconds.append(returned[0])
+            clicks.prev_upstream += returned[1]
 
     await asyncio.gather(*(agent(0.0) for _ in range(agents)))
     return clicks

@@ -14,7 +14,9 @@ import yaml
 from bot import slack_ids
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's app manifest JSON Schema (MIT, licence beside it), kept in the repository so the
+# manifest is checked offline in any clone.
+SCHEMA = ROOT / "tests" / "data" / "manifest.schema.1.0.0.json"
 
 # Which bot scope each Web API method the code calls needs.
 METHOD_SCOPES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -29,12 +30,15 @@ def free_port() -> int:
         return port
 
 
-async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+async def start_process(
+    env: dict[str, str], cwd: Path, argv: list[str] | None = None
+) -> asyncio.subprocess.Process:
+    """Start ``python -m bot`` (or ``argv``) with ``env`` on top of a clean environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
+    program, *args = argv or [sys.executable, "-m", "bot"]
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+        program,
+        *args,
         env={**base, **env},
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
@@ -123,3 +127,25 @@ async def test_http_mode_needs_crowdtwist_settings(tmp_path: Path) -> None:
     _, err = await asyncio.wait_for(process.communicate(), timeout=20)
     assert process.returncode == 2
     assert "CROWDTWIST_API_KEY" in err.decode()
+
+
+async def test_the_purchases_bot_command_does_what_python_m_bot_does(tmp_path: Path) -> None:
+    """The installed entry point runs the same ``main``: same start-up line, same exit code."""
+    script = shutil.which("purchases-bot", path=str(Path(sys.executable).parent))
+    assert script, "no purchases-bot next to this Python: reinstall with pip install -e ."
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "s",
+        "PORT": "eighty",
+        "CROWDTWIST_SANDBOX": "true",
+        "PYTHONPATH": str(ROOT),
+    }
+    answers = []
+    for argv in ([sys.executable, "-m", "bot"], [script]):
+        process = await start_process(env, tmp_path, argv=argv)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+        answers.append((process.returncode, err.decode().strip()))
+    (code, line), same = answers
+    assert same == (code, line)
+    assert code == 2
+    assert line.startswith("purchases: configuration error: PORT")

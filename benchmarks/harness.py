@@ -964,7 +964,7 @@ class ProfileReport:
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "/lib/python3", "/work/main/"):
+    for marker in ("site-packages/", "/lib/python3", f"{ROOT}/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path

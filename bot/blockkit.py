@@ -2,7 +2,7 @@
 
 Every message and modal the bot sends goes through :func:`message_problems` /
 :func:`view_problems` in the tests, so a limit Slack would answer with ``invalid_blocks`` fails
-here first. The limits are Slack's documented ones (``shared/docs/slack-platform.md``); on top,
+here first. The limits are Slack's documented ones (``docs/slack-platform.md``); on top,
 each block is parsed with slack_sdk's models so whatever slack_sdk validates is reported too.
 """
 

@@ -1,6 +1,6 @@
 """Every setting of the bot, read once from the environment (and a ``.env`` file).
 
-Names in the contract (``shared/docs/product.md``) must not drift; every other knob follows
+Names in the contract (``docs/contract.md``) must not drift; every other knob follows
 the same style and is documented in the README and ``.env.example``.
 """
 

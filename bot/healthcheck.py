@@ -35,7 +35,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     """0 if ``/healthz`` answers 200 in time, else 1, with one line saying why."""
     url = health_url(environ)
     try:
-        # The URL is always http:// to this machine, built above.
+        # Always an http:// URL of the bot's own listening address, built above.
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             status = response.status
     except urllib.error.HTTPError as exc:

@@ -3,8 +3,8 @@
 Everything about the grammar lives here and nowhere else: parsing, id-type inference, Slack
 markup, finding identifiers in a message, the lookup form's checks, and the compact form of
 a query that rides in a button's value. All pure functions: no I/O, no clock (``today`` is
-passed in), and none of them raises on any text. See ``shared/docs/product.md`` and
-``HELP_TEXT`` for the grammar as people see it.
+passed in), and none of them raises on any text. The README's "The command" and
+``HELP_TEXT`` give the grammar as people see it; ``docs/contract.md`` why it must not drift.
 
 Grammar decisions, so the language stays unambiguous:
 

@@ -1,6 +1,6 @@
 """Identifiers shared between what the bot sends to Slack and what it listens for.
 
-The first group is part of the contract (``shared/docs/product.md``) and must not drift.
+The first group is part of the contract (``docs/contract.md``) and must not drift.
 """
 
 from typing import Final

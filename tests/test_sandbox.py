@@ -1,4 +1,4 @@
-"""The CrowdTwist sandbox, through real HTTP on 127.0.0.1, against crowdtwist-api.md.
+"""The CrowdTwist sandbox, through real HTTP on 127.0.0.1, against docs/crowdtwist-api.md.
 
 Every 2xx body must parse with the client's own models, and every error body must give the
 intended reason through the client's own error parser: the sandbox is only useful if the real
@@ -107,7 +107,7 @@ async def all_rows(client: httpx.AsyncClient, user_id: str, **params: str) -> li
 
 
 def envelope_of(body: Any) -> int:
-    """Which of crowdtwist-api.md's three error envelopes a body uses."""
+    """Which of docs/crowdtwist-api.md's three error envelopes a body uses."""
     if isinstance(body.get("error"), dict):
         assert set(body["error"]) == {"code", "message", "errors"}
         return 1

@@ -1,9 +1,10 @@
 """One exception family for every way a CrowdTwist call can fail.
 
-CrowdTwist answers errors in three envelopes (see ``shared/docs/crowdtwist-api.md``); proxies
-add HTML pages and empty bodies; networks add timeouts and refused connections. All of them
-become a :class:`CrowdTwistError` whose :attr:`~CrowdTwistError.kind` a caller branches on and
-whose ``str()`` a person can read. Nothing here ever holds the API key.
+CrowdTwist answers errors in three envelopes (``docs/crowdtwist-api.md`` shows them and what
+the bot does with each); proxies add HTML pages and empty bodies; networks add timeouts and
+refused connections. All of them become a :class:`CrowdTwistError` whose
+:attr:`~CrowdTwistError.kind` a caller branches on and whose ``str()`` a person can read.
+Nothing here ever holds the API key.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The requests Slack sends an app, built from what happened on the page.
 
-Shapes follow Slack's documented payloads (``shared/docs/slack-platform.md``): a slash command
+Shapes follow Slack's documented payloads (``docs/slack-platform.md``): a slash command
 is a form; interactions are a form with one ``payload`` field holding JSON. Everything here is
 a pure function so the shapes can be tested without a server.
 """

@@ -1,6 +1,6 @@
 """An HTTP server that answers like a CrowdTwist POS host, for demos, the playground and tests.
 
-It follows ``shared/docs/crowdtwist-api.md``: ``GET /users/{user_id}/purchases`` (paging,
+It follows ``docs/crowdtwist-api.md``: ``GET /users/{user_id}/purchases`` (paging,
 dates, the four id types), ``GET /purchase/{purchase_id}`` (Purchase Detail), the
 ``X-CT-Authorization: CTApiKey <key>`` header; plus ``GET /healthz`` (no key needed). Every
 request is recorded, then delayed by the latency and any injected delay, then replaced by an

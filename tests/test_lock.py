@@ -171,3 +171,7 @@ def test_every_dependency_of_a_locked_package_is_locked(lock: dict[str, Pin]) ->
         pytest.skip(
             "no locked package is installed at its locked version (pip install -r requirements.txt)"
         )
+
+
+def test_the_readme_gives_the_same_command() -> None:
+    assert f"pip install uv && {REGENERATE}" in (ROOT / "README.md").read_text()

@@ -34,9 +34,11 @@ def _free_port() -> int:
 class RedisServer:
     """``redis-server`` as a child process on 127.0.0.1 (port chosen once, kept on restart)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, password: str | None = None) -> None:
         self.port = port or _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        auth = f":{password}@" if password else ""
+        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="purchases-redis-")
         self._process: asyncio.subprocess.Process | None = None
 
@@ -56,6 +58,7 @@ class RedisServer:
             "no",
             "--dir",
             self._dir.name,
+            *(["--requirepass", self.password] if self.password else []),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
@@ -68,7 +71,7 @@ class RedisServer:
                 await writer.drain()
                 reply = await asyncio.wait_for(reader.readline(), 1.0)
                 writer.close()
-                if reply.startswith(b"+PONG"):
+                if reply.startswith((b"+PONG", b"-NOAUTH")):
                     return
             await asyncio.sleep(0.05)
         await self.stop()

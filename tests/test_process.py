@@ -29,17 +29,25 @@ def free_port() -> int:
         return port
 
 
-async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+async def start_process(
+    env: dict[str, str], cwd: Path, *, output: Path | None = None
+) -> asyncio.subprocess.Process:
+    """``python -m bot`` with ``env``; its output piped, or written to ``output`` (long runs)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env={**base, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    if output is None:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env={**base, **env},
+            cwd=cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    with output.open("wb") as sink:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env={**base, **env}, cwd=cwd, stdout=sink, stderr=sink
+        )
 
 
 @pytest.fixture

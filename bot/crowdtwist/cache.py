@@ -60,6 +60,10 @@ class PageCache(Protocol):
         """The answer this process holds for ``key``, without any I/O."""
         ...
 
+    def clear(self) -> None:
+        """Forget every answer this process holds (the shared copies expire by themselves)."""
+        ...
+
     async def load(
         self, key: Key, model: type[BaseModel], fetch: Fetch, *, prefetch: bool
     ) -> BaseModel:
@@ -91,6 +95,9 @@ class LocalPageCache:
     def peek(self, key: Key) -> BaseModel | None:
         entry = self._pages.get(key)
         return None if entry is None else entry.value
+
+    def clear(self) -> None:
+        self._pages.clear()
 
     def put(self, key: Key, value: BaseModel, ttl_seconds: float | None = None) -> None:
         """Keep ``value`` for ``ttl_seconds`` (default: the cache's TTL)."""
@@ -193,6 +200,9 @@ class RedisPageCache:
 
     def peek(self, key: Key) -> BaseModel | None:
         return self.front.peek(key)
+
+    def clear(self) -> None:
+        self.front.clear()
 
     async def load(
         self, key: Key, model: type[BaseModel], fetch: Fetch, *, prefetch: bool

@@ -334,7 +334,8 @@ class CrowdTwistClient:
                 result = await asyncio.shield(task)
             except PrefetchShed:
                 # It joined a prefetch that was shed: fetch the page as a lookup of its own.
-                result = await asyncio.shield(self._join_or_start(key, fetch, model))
+                task = self._join_or_start(key, fetch, model)
+                result = await asyncio.shield(task)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():

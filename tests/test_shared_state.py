@@ -246,6 +246,25 @@ async def test_a_lookup_over_budget_waits_then_is_told_when_to_try_again() -> No
         await budget.admit(prefetch=True)
 
 
+async def test_a_spent_budget_is_logged_once_per_episode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.crowdtwist.budget")
+    offset = 0.0
+    budget = LocalBudget(1, max_wait=0.0, clock=lambda: 1000.0 + offset)
+    await budget.admit(prefetch=False)
+    for _ in range(5):
+        with pytest.raises(CrowdTwistError):
+            await budget.admit(prefetch=False)
+    offset = 61.0
+    await budget.admit(prefetch=False)
+    with pytest.raises(CrowdTwistError):
+        await budget.admit(prefetch=False)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("is spent" in m for m in messages) == 2
+    assert sum("served again" in m for m in messages) == 1
+
+
 async def test_a_lookup_gets_a_slot_that_frees_within_its_wait() -> None:
     offset = 0.0
     budget = LocalBudget(1, max_wait=5.0, clock=lambda: time.monotonic() + offset)

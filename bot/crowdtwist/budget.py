@@ -4,9 +4,9 @@ minute, counted over every replica (prefetches and retries included).
 The window slides: each attempt is a timestamped entry, and an attempt is allowed while fewer
 than the limit were made in the last 60 s, so no two adjacent minutes can add up to twice the
 limit. Prefetches are guesses and are shed first: they run only while less than
-:data:`PREFETCH_SHARE` of the budget is used. A lookup over budget waits a bounded moment for a
-slot (:data:`LOOKUP_WAIT_SECONDS`) and then fails with :attr:`ErrorKind.BUSY`, which the person
-sees as "CrowdTwist is busy, try again in N s".
+:data:`PREFETCH_SHARE` of the budget is used. A lookup over budget waits for a slot if one frees
+within :data:`LOOKUP_WAIT_SECONDS`, and otherwise fails at once with :attr:`ErrorKind.BUSY`,
+which the person sees as "CrowdTwist is busy, try again in N s" (logged once per episode).
 
 :class:`LocalBudget` counts this process alone (one replica, or no Redis). :class:`SharedBudget`
 counts in Redis with a Lua script (atomic across replicas, on Redis's clock); while Redis is
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
 import random
 import time
@@ -39,6 +40,8 @@ __all__ = [
     "budget_for",
     "prefetching",
 ]
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
 PREFETCH_SHARE = 0.8
@@ -75,6 +78,7 @@ class _Budget:
     """The waiting and shedding shared by both budgets; subclasses count."""
 
     max_wait: float
+    _spent = False
 
     @property
     def limit(self) -> int:
@@ -93,11 +97,24 @@ class _Budget:
         while True:
             wait = await self.take(cap)
             if wait is None:
+                if not prefetch and self._spent:
+                    self._spent = False
+                    log.info("CrowdTwist request budget: lookups are served again")
                 return
             if prefetch:
                 raise PrefetchShed
             remaining = deadline - time.monotonic()
             if wait > remaining:
+                if not self._spent:
+                    # Once per episode: every lookup it refuses has its own audit line.
+                    self._spent = True
+                    log.warning(
+                        "CrowdTwist request budget of %d a minute is spent: lookups are "
+                        "answered 'busy' until a slot frees (in %.0f s); raise "
+                        "CROWDTWIST_RATE_LIMIT_PER_MINUTE if the contract allows",
+                        self.limit,
+                        wait,
+                    )
                 raise busy(wait, f"{self.limit} requests a minute")
             # Several waiters wake for one slot; a little jitter spreads them out.
             await asyncio.sleep(wait + random.uniform(0.0, 0.05))

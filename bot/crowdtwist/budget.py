@@ -16,6 +16,7 @@ unreachable it falls back to a local share: the limit divided by the replicas la
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import math
@@ -205,12 +206,19 @@ class SharedBudget(_Budget):
     """One window in Redis for every replica; a local share of it while Redis is down."""
 
     def __init__(
-        self, shared: SharedState, limit: int, *, max_wait: float = LOOKUP_WAIT_SECONDS
+        self,
+        shared: SharedState,
+        limit: int,
+        *,
+        namespace: str = "",
+        max_wait: float = LOOKUP_WAIT_SECONDS,
     ) -> None:
         self._shared = shared
         self._limit = limit
         self.max_wait = max_wait
-        self._key = shared.key("budget", "crowdtwist")
+        # One window per CrowdTwist host: the contract's cap is per program.
+        program = hashlib.sha256(namespace.encode()).hexdigest()[:16]
+        self._key = shared.key("budget", program)
         self._script = shared.script(_TAKE)
         self._ids = itertools.count(1)
         # Counts this replica's own attempts all along, so that the moment Redis goes away
@@ -244,11 +252,14 @@ class SharedBudget(_Budget):
         return int(wait_ms) / 1000
 
 
-def budget_for(settings: Settings, shared: SharedState | None) -> RequestBudget | None:
-    """The budget the settings describe: None for 0 (no budget), shared with Redis."""
+def budget_for(
+    settings: Settings, shared: SharedState | None, *, namespace: str = ""
+) -> RequestBudget | None:
+    """The budget the settings describe: None for 0 (no budget), shared with Redis (one per
+    ``namespace``, the CrowdTwist origin)."""
     limit = settings.crowdtwist_rate_limit_per_minute
     if limit <= 0:
         return None
     if shared is None:
         return LocalBudget(limit)
-    return SharedBudget(shared, limit)
+    return SharedBudget(shared, limit, namespace=namespace)

@@ -209,7 +209,7 @@ class RedisPageCache:
     ) -> BaseModel:
         name = self.name(key)
         try:
-            found = await self._get(name, model)
+            found, _ = await self._get(name, model)
             if found is not None:
                 self.shared_hits += 1
                 self.front.put(key, found[0], found[1])
@@ -222,9 +222,9 @@ class RedisPageCache:
         if won:
             try:
                 result = await fetch()
+                await self._store(key, name, result)  # before the release: no waiter misses it
             finally:
                 await self._quietly(lambda r: self._release(keys=[lock], args=[token], client=r))
-            await self._store(key, name, result)
             return result
         if prefetch:
             raise PrefetchShed  # another replica is fetching it; it will be in Redis
@@ -237,23 +237,33 @@ class RedisPageCache:
         await self._store(key, name, result)
         return result
 
-    async def _get(self, name: str, model: type[BaseModel]) -> tuple[BaseModel, float] | None:
-        """(page, seconds it has left) from Redis, or None."""
+    async def _get(
+        self, name: str, model: type[BaseModel], lock: str | None = None
+    ) -> tuple[tuple[BaseModel, float] | None, bool]:
+        """((page, seconds it has left) or None, whether ``lock`` is held), one round trip.
+
+        The lock is read first: its holder stores the page before releasing it, so a lock
+        seen free means the page (if it was fetched) is already there for the GET after it.
+        """
 
         async def get(redis: Redis) -> list[object]:
             async with redis.pipeline(transaction=False) as pipe:
+                if lock is not None:
+                    pipe.exists(lock)
                 pipe.get(name)
                 pipe.pttl(name)
                 return list(await pipe.execute())
 
-        raw, pttl = await self._shared.run(get)
+        replies = await self._shared.run(get)
+        held = bool(replies.pop(0)) if lock is not None else False
+        raw, pttl = replies
         if not isinstance(raw, bytes):
-            return None
+            return None, held
         value = decode_page(raw, model)
         if value is None:
-            return None
+            return None, held
         left = int(pttl) / 1000 if isinstance(pttl, int) and pttl > 0 else self.front.ttl
-        return value, left
+        return (value, left), held
 
     async def _wait_for(
         self, name: str, lock: str, model: type[BaseModel]
@@ -265,18 +275,11 @@ class RedisPageCache:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
             try:
-                found = await self._get(name, model)
-                if found is not None:
-                    return found
-                holder = await self._shared.run(lambda r: r.exists(lock))
+                found, held = await self._get(name, model, lock)
             except SharedStateUnavailable:
                 return None
-            if not holder:
-                # Released or expired without an answer: once more, in case it landed between.
-                try:
-                    return await self._get(name, model)
-                except SharedStateUnavailable:
-                    return None
+            if found is not None or not held:
+                return found  # None: released or expired without an answer (it failed)
         return None
 
     async def _store(self, key: Key, name: str, value: BaseModel) -> None:

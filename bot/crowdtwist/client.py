@@ -188,7 +188,7 @@ class CrowdTwistClient:
             max_connections=settings.crowdtwist_max_connections,
             max_prefetches=settings.prefetch_max_concurrent,
             page_cache=page_cache_for(settings, shared, namespace=origin),
-            budget=budget_for(settings, shared),
+            budget=budget_for(settings, shared, namespace=origin),
         )
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ than the limit were made in the last 60 s, so no two adjacent minutes can add up
 limit. Prefetches are guesses and are shed first: they run only while less than
 :data:`PREFETCH_SHARE` of the budget is used. A lookup over budget waits for a slot if one frees
 within :data:`LOOKUP_WAIT_SECONDS`, and otherwise fails at once with :attr:`ErrorKind.BUSY`,
-which the person sees as "CrowdTwist is busy, try again in N s" (logged once per episode).
+which the person sees as "CrowdTwist is busy, try again in N s" (logged at most once a minute).
 
 :class:`LocalBudget` counts this process alone (one replica, or no Redis). :class:`SharedBudget`
 counts in Redis with a Lua script (atomic across replicas, on Redis's clock); while Redis is
@@ -79,7 +79,7 @@ class _Budget:
     """The waiting and shedding shared by both budgets; subclasses count."""
 
     max_wait: float
-    _spent = False
+    _warned_until = 0.0
 
     @property
     def limit(self) -> int:
@@ -98,17 +98,15 @@ class _Budget:
         while True:
             wait = await self.take(cap)
             if wait is None:
-                if not prefetch and self._spent:
-                    self._spent = False
-                    log.info("CrowdTwist request budget: lookups are served again")
                 return
             if prefetch:
                 raise PrefetchShed
             remaining = deadline - time.monotonic()
             if wait > remaining:
-                if not self._spent:
-                    # Once per episode: every lookup it refuses has its own audit line.
-                    self._spent = True
+                now = time.monotonic()
+                if now >= self._warned_until:
+                    # At most once a minute: every lookup it refuses has its own audit line.
+                    self._warned_until = now + WINDOW_SECONDS
                     log.warning(
                         "CrowdTwist request budget of %d a minute is spent: lookups are "
                         "answered 'busy' until a slot frees (in %.0f s); raise "

@@ -60,6 +60,12 @@ class Replica:
             found.append(str(record.get("message", line)) if isinstance(record, dict) else line)
         return found
 
+    async def health(self) -> dict[str, Any]:
+        """What ``GET /healthz`` says."""
+        url = self.driver.events_url.replace("/slack/events", "/healthz")
+        body: dict[str, Any] = (await self.driver.http.get(url)).json()
+        return body
+
     def count(self, text: str) -> int:
         return sum(text in message for message in self.messages())
 
@@ -258,6 +264,8 @@ async def test_with_redis_stopped_every_lookup_is_answered_and_sharing_resumes(
         assert "Page 1 of" in text_of(card)
     for replica in (a, b):
         await eventually(lambda r=replica: r.count("is unreachable") == 1)  # type: ignore[misc]
+        assert (await replica.health())["redis"] == "down"
+        assert (await replica.health())["status"] == "ok"  # the balancer keeps sending
 
     await redis_with_password.start()
     for replica in (a, b):
@@ -271,3 +279,4 @@ async def test_with_redis_stopped_every_lookup_is_answered_and_sharing_resumes(
     assert requests_for(sandbox, DEV, since=day) == 1  # shared again
     for replica in (a, b):
         assert replica.count("is unreachable") == 1  # logged once, not once per lookup
+        assert (await replica.health())["redis"] == "up"

@@ -368,6 +368,8 @@ class Upstreams:
             "HOST": HOST,
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
+            # The sandbox has no contract cap: measure the bot, not its request budget.
+            "CROWDTWIST_RATE_LIMIT_PER_MINUTE": "0",
         }
         env.update(overrides)
         return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 from bot.config import ConfigError, Mode, load_settings
 from bot.logs import configure_logging
@@ -26,6 +27,10 @@ def main() -> int:
         )
         if secret is not None
     ]
+    if settings.redis_url is not None:
+        # Never logged by the bot (only host and port are); masked should a library echo it.
+        url = settings.redis_url.get_secret_value()
+        secrets += [url, urlsplit(url).password or ""]
     log_format = settings.log_format
     if settings.mode is Mode.PLAYGROUND and "log_format" not in settings.model_fields_set:
         log_format = "text"  # a person reads the playground's console, not a log pipeline

@@ -501,6 +501,10 @@ _ADVICE: dict[ErrorKind, tuple[str, str]] = {
         "CrowdTwist sent an answer the bot could not read.",
         "Please try again; if it keeps happening, ask a Slack admin.",
     ),
+    ErrorKind.BUSY: (
+        "CrowdTwist is busy right now.",
+        "Please try again in {seconds} s: the bot is at its request limit for this minute.",
+    ),
 }
 
 
@@ -511,6 +515,8 @@ def _error_text(error: CrowdTwistError, not_found: str, not_found_advice: str) -
     else:
         headline, advice = _ADVICE[error.kind]
         headline = headline or escape(_clip(str(error), 500))
+        if error.kind is ErrorKind.BUSY:
+            advice = advice.format(seconds=_number(max(1, math.ceil(error.retry_after or 1))))
     return f"{_WARNING} *{headline}*\n{advice}"
 
 

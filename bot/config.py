@@ -73,12 +73,19 @@ class Settings(BaseSettings):
     crowdtwist_backoff_seconds: float = Field(default=0.3, ge=0, le=30)
     crowdtwist_retry_after_max_seconds: float = Field(default=5.0, ge=0, le=120)
     crowdtwist_max_connections: int = Field(default=100, ge=1, le=1000)
+    # One budget for every replica (prefetches included); the contract caps a program at
+    # 10,000 requests a minute, and the bot is not the program's only client. 0: no budget.
+    crowdtwist_rate_limit_per_minute: int = Field(default=6000, ge=0, le=1_000_000)
 
     # Caching and speed
     cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)
     cache_max_entries: int = Field(default=500, ge=0, le=1_000_000)
     prefetch_adjacent_pages: bool = True
     prefetch_max_concurrent: int = Field(default=16, ge=0, le=1000)
+
+    # Several replicas: shared cache, coalescing and budget on Redis (unset: all in-process)
+    redis_url: SecretStr | None = None
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
 
     # Replies
     reply_visibility: ReplyVisibility = ReplyVisibility.EPHEMERAL
@@ -148,6 +155,16 @@ class Settings(BaseSettings):
         if not value.strip().isdigit():
             raise ValueError("expected the program's number, such as 12")
         return value.strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("redis://", "rediss://")) or len(url) <= len("rediss://"):
+            raise ValueError("expected redis://host:6379/0 (or rediss:// for TLS)")
+        return SecretStr(url)
 
     @field_validator("slack_app_token")
     @classmethod

@@ -46,8 +46,8 @@ def prefetch_neighbours(services: Services, query: PurchaseQuery, page: Purchase
 def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery) -> None:
     """Tell the operator exactly what failed (without the member id or the key)."""
     level = logging.ERROR if error.kind is ErrorKind.UNAUTHORIZED else logging.WARNING
-    if error.kind is ErrorKind.NOT_FOUND:
-        level = logging.INFO
+    if error.kind in (ErrorKind.NOT_FOUND, ErrorKind.BUSY):
+        level = logging.INFO  # an answer, not an incident (the budget warns once by itself)
     log.log(
         level,
         "crowdtwist lookup failed: kind=%s member=%s id_type=%s page=%s detail=%s",

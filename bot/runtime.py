@@ -19,19 +19,34 @@ from bot.crowdtwist.client import CrowdTwistClient
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services
+from bot.shared_state import SharedState
 
 log = logging.getLogger(__name__)
 
 
-async def crowdtwist_for(settings: Settings, stack: AsyncExitStack) -> CrowdTwistClient:
+async def crowdtwist_for(
+    settings: Settings, stack: AsyncExitStack, shared: SharedState | None = None
+) -> CrowdTwistClient:
     """The CrowdTwist client the settings ask for; starts the built-in sandbox if they do."""
     if settings.uses_sandbox:
         sandbox = await stack.enter_async_context(SandboxServer(api_key=SANDBOX_API_KEY))
         log.info("CrowdTwist: the built-in sandbox at %s", sandbox.base_url)
         sandboxed = settings.model_copy(update={"crowdtwist_api_key": SecretStr(SANDBOX_API_KEY)})
-        return CrowdTwistClient.from_settings(sandboxed, base_url=sandbox.base_url)
+        return CrowdTwistClient.from_settings(sandboxed, base_url=sandbox.base_url, shared=shared)
     log.info("CrowdTwist: %s", settings.crowdtwist_origin)
-    return CrowdTwistClient.from_settings(settings)
+    return CrowdTwistClient.from_settings(settings, shared=shared)
+
+
+async def services_for(settings: Settings, stack: AsyncExitStack) -> Services:
+    """Redis (with ``REDIS_URL``), the CrowdTwist client and the services around them.
+
+    ``Services.aclose`` closes the client and then Redis; ``stack`` owns the sandbox.
+    """
+    shared = SharedState.from_settings(settings)
+    if shared is not None:
+        await shared.start()
+    crowdtwist = await crowdtwist_for(settings, stack, shared)
+    return Services.from_settings(settings, crowdtwist, shared)
 
 
 def settle_heap() -> None:
@@ -49,8 +64,7 @@ def run_http(settings: Settings) -> None:
 
     async def make() -> web.Application:
         stack = AsyncExitStack()
-        crowdtwist = await crowdtwist_for(settings, stack)
-        services = Services.from_settings(settings, crowdtwist)
+        services = await services_for(settings, stack)
         app = build_web_app(build_app(services), services)
 
         async def close_stack(_: web.Application) -> None:
@@ -76,8 +90,7 @@ async def serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
     """Connect over Socket Mode and serve until ``stop`` is set; then drain and disconnect."""
     assert settings.slack_app_token is not None
     async with AsyncExitStack() as stack:
-        crowdtwist = await crowdtwist_for(settings, stack)
-        services = Services.from_settings(settings, crowdtwist)
+        services = await services_for(settings, stack)
         stack.push_async_callback(services.aclose)
         handler = AsyncSocketModeHandler(
             build_app(services), settings.slack_app_token.get_secret_value()

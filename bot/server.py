@@ -70,16 +70,20 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness for load balancers: up, how long, and how many answers are in flight."""
+    """Liveness for load balancers: up, how long, and how many answers are in flight.
+
+    With ``REDIS_URL``, also whether Redis is reachable; still "ok" when it is not: the
+    replica answers on its own meanwhile.
+    """
     services = request.app[SERVICES]
-    return web.json_response(
-        {
-            "status": "ok",
-            "uptime_seconds": round(time.monotonic() - request.app[STARTED], 1),
-            "in_flight": services.inflight.count,
-        },
-        dumps=json.dumps,
-    )
+    body: dict[str, object] = {
+        "status": "ok",
+        "uptime_seconds": round(time.monotonic() - request.app[STARTED], 1),
+        "in_flight": services.inflight.count,
+    }
+    if services.shared is not None:
+        body["redis"] = "up" if services.shared.available else "down"
+    return web.json_response(body, dumps=json.dumps)
 
 
 def build_web_app(bolt_app: AsyncApp, services: Services) -> web.Application:

@@ -14,6 +14,7 @@ from bot.audit import AuditLog
 from bot.config import Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
+from bot.shared_state import SharedState
 
 
 def utc_today() -> date:
@@ -23,7 +24,11 @@ def utc_today() -> date:
 
 @dataclass
 class Services:
-    """The bot's collaborators: settings, CrowdTwist, policy, audit, lifecycle."""
+    """The bot's collaborators: settings, CrowdTwist, policy, audit, lifecycle.
+
+    ``shared`` is the Redis connection every replica shares state through (None without
+    ``REDIS_URL``); anything that needs replica-wide state reuses it rather than opening its own.
+    """
 
     settings: Settings
     crowdtwist: CrowdTwistClient
@@ -33,11 +38,18 @@ class Services:
     today: Callable[[], date] = utc_today
     http: aiohttp.ClientSession | None = None
     slack: AsyncWebClient | None = None
+    shared: SharedState | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, crowdtwist: CrowdTwistClient) -> Services:
-        """Wire the services the settings describe around a CrowdTwist client."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        crowdtwist: CrowdTwistClient,
+        shared: SharedState | None = None,
+    ) -> Services:
+        """Wire the services the settings describe around a CrowdTwist client (and Redis)."""
         return cls(
+            shared=shared,
             settings=settings,
             crowdtwist=crowdtwist,
             access=AccessPolicy(
@@ -53,7 +65,9 @@ class Services:
         return self.http
 
     async def aclose(self) -> None:
-        """Close connection pools."""
+        """Close connection pools (Redis last: the CrowdTwist client's fetches use it)."""
         await self.crowdtwist.aclose()
         if self.http is not None:
             await self.http.close()
+        if self.shared is not None:
+            await self.shared.aclose()

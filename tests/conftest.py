@@ -18,6 +18,7 @@ from bot.playground.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services
+from tests.redis_server import RedisServer, redis_available
 from tests.slack_driver import SlackDriver
 
 SIGNING_SECRET = "test-signing-secret-8f3a"
@@ -111,3 +112,12 @@ async def bot_factory(
 async def bot(bot_factory: Callable[..., Any]) -> RunningBot:
     result: RunningBot = await bot_factory()
     return result
+
+
+@pytest.fixture
+async def redis_server() -> AsyncIterator[RedisServer]:
+    """Our own ``redis-server`` on a free loopback port (tests may stop and restart it)."""
+    if not redis_available():
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    async with RedisServer() as server:
+        yield server

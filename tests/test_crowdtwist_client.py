@@ -26,6 +26,7 @@ from pydantic import SecretStr
 
 from bot.config import SANDBOX_API_KEY, ConfigError, Settings
 from bot.crowdtwist import client as client_module
+from bot.crowdtwist.budget import LocalBudget
 from bot.crowdtwist.client import ClientStats, CrowdTwistClient
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
@@ -986,9 +987,12 @@ async def test_the_key_never_appears_anywhere(
         await collect(refused.purchase_history("alice@example.com", IdType.EMAIL))
     async with make_client(sb.base_url, api_key=KEY + "-wrong") as wrong:
         await collect(wrong.purchase_history("alice@example.com", IdType.EMAIL))
+    async with make_client(sb.base_url, budget=LocalBudget(1, max_wait=0)) as limited:
+        await limited.purchase_history("alice@example.com", IdType.EMAIL)
+        await collect(limited.purchase_history("alice@example.com", IdType.EMAIL, page=2))  # BUSY
 
     assert {e.kind for e in errors if isinstance(e, CrowdTwistError)} == set(ErrorKind)
-    assert len(errors) == 15
+    assert len(errors) == 16
     for error in errors:
         texts += texts_of(error)
     for record in caplog.records:

@@ -186,7 +186,11 @@ def test_retry_after_is_carried() -> None:
 
 
 def test_retryable_kinds() -> None:
-    assert {k for k in ErrorKind if k.retryable} == {ErrorKind.UNAVAILABLE, ErrorKind.BAD_RESPONSE}
+    assert {k for k in ErrorKind if k.retryable} == {
+        ErrorKind.UNAVAILABLE,
+        ErrorKind.BAD_RESPONSE,
+        ErrorKind.BUSY,
+    }
 
 
 def test_helpers_and_repr() -> None:

@@ -31,19 +31,29 @@ def free_port() -> int:
 
 
 async def start_process(
-    env: dict[str, str], cwd: Path, argv: list[str] | None = None
+    env: dict[str, str],
+    cwd: Path,
+    argv: list[str] | None = None,
+    *,
+    output: Path | None = None,
 ) -> asyncio.subprocess.Process:
-    """Start ``python -m bot`` (or ``argv``) with ``env`` on top of a clean environment."""
+    """Start ``python -m bot`` (or ``argv``) with ``env`` on top of a clean environment; its
+    output piped, or written to ``output`` (long runs)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
     program, *args = argv or [sys.executable, "-m", "bot"]
-    return await asyncio.create_subprocess_exec(
-        program,
-        *args,
-        env={**base, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    if output is None:
+        return await asyncio.create_subprocess_exec(
+            program,
+            *args,
+            env={**base, **env},
+            cwd=cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    with output.open("wb") as sink:
+        return await asyncio.create_subprocess_exec(
+            program, *args, env={**base, **env}, cwd=cwd, stdout=sink, stderr=sink
+        )
 
 
 @pytest.fixture

@@ -27,10 +27,11 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from cachetools import TTLCache
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.config import SANDBOX_API_KEY, ConfigError, Settings
+from bot.crowdtwist.budget import PrefetchShed, RequestBudget, budget_for, prefetching
+from bot.crowdtwist.cache import PageCache, local_page_cache, page_cache_for
 from bot.crowdtwist.errors import (
     CrowdTwistError,
     ErrorKind,
@@ -40,6 +41,7 @@ from bot.crowdtwist.errors import (
     unavailable,
 )
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
+from bot.shared_state import SharedState
 
 __all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
 
@@ -91,6 +93,8 @@ class CrowdTwistClient:
     ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; a prefetch starts
     only while fewer than ``max_prefetches`` fetches of any kind are in flight (prefetching is
     spare capacity, shed first under load); ``transport`` replaces httpx's own.
+    ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
+    ``budget`` counts every attempt against a per-minute request limit (None: no limit).
     """
 
     def __init__(
@@ -107,6 +111,8 @@ class CrowdTwistClient:
         max_connections: int = 100,
         max_prefetches: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
+        page_cache: PageCache | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         if timeout <= 0 or max_retries < 0 or backoff_seconds < 0 or retry_after_max_seconds < 0:
             raise ValueError("timeout must be > 0; retries, backoff and retry cap must be >= 0")
@@ -139,19 +145,27 @@ class CrowdTwistClient:
             follow_redirects=False,
             transport=transport,
         )
-        self._cache: TTLCache[_Key, BaseModel] | None = (
-            TTLCache(maxsize=cache_max_entries, ttl=cache_ttl_seconds)
-            if cache_ttl_seconds > 0 and cache_max_entries > 0
-            else None
+        self._cache: PageCache | None = (
+            page_cache
+            if page_cache is not None
+            else local_page_cache(cache_ttl_seconds, cache_max_entries)
         )
+        self._budget = budget
         self._inflight: dict[_Key, asyncio.Task[BaseModel]] = {}
         self._prefetching: set[asyncio.Task[BaseModel]] = set()
         self._closed = False
         self.stats = ClientStats()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, base_url: str | None = None) -> CrowdTwistClient:
-        """Build the client from the bot's settings; ``base_url`` points it at a sandbox."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        shared: SharedState | None = None,
+    ) -> CrowdTwistClient:
+        """Build the client from the bot's settings; ``base_url`` points it at a sandbox;
+        with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
         origin = base_url or settings.crowdtwist_origin
         if origin is None:
             raise ConfigError(
@@ -173,6 +187,8 @@ class CrowdTwistClient:
             cache_max_entries=settings.cache_max_entries,
             max_connections=settings.crowdtwist_max_connections,
             max_prefetches=settings.prefetch_max_concurrent,
+            page_cache=page_cache_for(settings, shared, namespace=origin),
+            budget=budget_for(settings, shared, namespace=origin),
         )
 
     def __repr__(self) -> str:
@@ -261,7 +277,7 @@ class CrowdTwistClient:
                 key, path, params = self._history_request(member, id_type, page, start, end)
             except CrowdTwistError:
                 return
-            if key in self._cache or key in self._inflight:
+            if self._cache.peek(key) is not None or key in self._inflight:
                 continue
             if len(self._inflight) >= self._max_prefetches:
                 log.debug("crowdtwist prefetch skipped: %d fetches in flight", len(self._inflight))
@@ -269,7 +285,7 @@ class CrowdTwistClient:
             fetch = functools.partial(
                 self._fetch, PurchasePage, HISTORY_PATH, path, params, page=page, what="member"
             )
-            task = self._start(key, fetch)
+            task = self._start(key, fetch, PurchasePage, prefetch=True)
             self._prefetching.add(task)
             task.add_done_callback(self._prefetch_done)
             self.stats.prefetches += 1
@@ -308,17 +324,18 @@ class CrowdTwistClient:
         if self._closed:
             raise unavailable("the CrowdTwist client is closed")
         if self._cache is not None:
-            hit = self._cache.get(key)
+            hit = self._cache.peek(key)
             if hit is not None:
                 self.stats.cache_hits += 1
                 return _expect(hit, model)
-        task = self._inflight.get(key)
-        if task is None or task.done():
-            task = self._start(key, fetch)
-        else:
-            self.stats.coalesced += 1
+        task = self._join_or_start(key, fetch, model)
         try:
-            result = await asyncio.shield(task)
+            try:
+                result = await asyncio.shield(task)
+            except PrefetchShed:
+                # It joined a prefetch that was shed: fetch the page as a lookup of its own.
+                task = self._join_or_start(key, fetch, model)
+                result = await asyncio.shield(task)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():
@@ -327,16 +344,32 @@ class CrowdTwistClient:
             raise
         return _expect(result, model)
 
-    def _start(
-        self, key: _Key, fetch: Callable[[], Awaitable[BaseModel]]
+    def _join_or_start(
+        self, key: _Key, fetch: Callable[[], Awaitable[BaseModel]], model: type[BaseModel]
     ) -> asyncio.Task[BaseModel]:
-        """Run ``fetch`` as the one shared task for ``key``; cache its result on success."""
+        """The fetch of ``key`` in flight in this process, or a new one."""
+        task = self._inflight.get(key)
+        if task is None or task.done():
+            return self._start(key, fetch, model)
+        self.stats.coalesced += 1
+        return task
+
+    def _start(
+        self,
+        key: _Key,
+        fetch: Callable[[], Awaitable[BaseModel]],
+        model: type[BaseModel],
+        *,
+        prefetch: bool = False,
+    ) -> asyncio.Task[BaseModel]:
+        """Run ``fetch`` as the one shared task for ``key``, through the cache (which may find
+        the answer shared by another replica, and keeps it on success)."""
 
         async def run() -> BaseModel:
-            result = await fetch()
-            if self._cache is not None:
-                self._cache[key] = result
-            return result
+            prefetching.set(prefetch)  # the task's own context: its attempts are shed first
+            if self._cache is None:
+                return await fetch()
+            return await self._cache.load(key, model, fetch, prefetch=prefetch)
 
         # The task's name is shown in debug dumps: never put the member id in it.
         task = asyncio.create_task(run(), name=f"crowdtwist-{key[0]}")
@@ -395,6 +428,7 @@ class CrowdTwistClient:
             response: httpx.Response | None = None
             failure = ""
             retryable = False
+            await self._admit()
             # Wait for a free connection here, before the attempt's deadline starts: time in
             # the queue is not CrowdTwist's slowness, and httpcore's own pool queue costs CPU
             # on every event while it is long.
@@ -448,6 +482,12 @@ class CrowdTwistClient:
             self.stats.retries += 1
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _admit(self) -> None:
+        """Count the attempt about to be sent against the request budget (every replica's);
+        a prefetch over its share is shed, a lookup over budget waits briefly, then is BUSY."""
+        if self._budget is not None:
+            await self._budget.admit(prefetch=prefetching.get())
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds before attempt ``attempt + 1``: Retry-After (capped), else full jitter."""

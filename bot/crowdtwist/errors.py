@@ -10,6 +10,7 @@ Nothing here ever holds the API key.
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -25,11 +26,13 @@ class ErrorKind(StrEnum):
     NOT_CONFIGURED = "not_configured"
     UNAVAILABLE = "unavailable"
     BAD_RESPONSE = "bad_response"
+    BUSY = "busy"
+    """The bot's own CrowdTwist request budget is spent for this minute (no call was made)."""
 
     @property
     def retryable(self) -> bool:
         """True for failures that may pass on a later try."""
-        return self in (ErrorKind.UNAVAILABLE, ErrorKind.BAD_RESPONSE)
+        return self in (ErrorKind.UNAVAILABLE, ErrorKind.BAD_RESPONSE, ErrorKind.BUSY)
 
 
 class CrowdTwistError(Exception):
@@ -172,4 +175,15 @@ def bad_response(detail: str) -> CrowdTwistError:
         ErrorKind.BAD_RESPONSE,
         "CrowdTwist sent an answer the bot could not read. Please try again later.",
         detail=detail,
+    )
+
+
+def busy(seconds: float, budget: str) -> CrowdTwistError:
+    """The request budget is spent: try again in ``seconds`` (rounded up, at least 1)."""
+    wait = max(1, math.ceil(seconds))
+    return CrowdTwistError(
+        ErrorKind.BUSY,
+        f"CrowdTwist is busy: please try again in {wait} s.",
+        detail=f"request budget of {budget} spent; next slot in {wait} s (no call made)",
+        retry_after=float(wait),
     )

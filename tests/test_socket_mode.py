@@ -42,6 +42,15 @@ async def test_a_command_over_socket_mode_gets_acked_and_answered(
 
         bad = await fake_slack.send_envelope("slash_commands", command | {"text": "x 2024-02-30"})
         assert "2024-02-30" in text_of(bad["payload"])
+
+        # Socket Mode payloads arrive as JSON objects: Bolt's form-parsing quirk cannot apply.
+        named = command | {
+            "channel_name": "payload-team",
+            "response_url": fake_slack.response_url("sock2"),
+        }
+        await fake_slack.send_envelope("slash_commands", named)
+        (again,) = await response_posts(fake_slack, "sock2")
+        assert "Page 1 of 3" in text_of(again)
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)

@@ -1,0 +1,86 @@
+"""Hostile input, odd identifiers and broken upstreams: each answered once and correctly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from tests.conftest import RunningBot
+from tests.e2e_helpers import response_posts, text_of
+
+ALICE = "alice@example.com"
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# -- defect 1: "payload" anywhere in a command's form ---------------------------------------
+
+
+async def test_a_command_for_a_member_named_payload_is_answered(bot: RunningBot) -> None:
+    sent = await bot.driver.command("payload@example.com")
+    assert sent.response.status_code == 200
+    (answer,) = await response_posts(bot.slack, sent.token)
+    assert "No member found for `payload@example.com`" in text_of(answer)
+    assert bot.sandbox.requests[0].path == "/users/payload%40example.com/purchases"
+
+
+@pytest.mark.parametrize("where", [{"channel_name": "payload-team"}, {"user_name": "payloadqa"}])
+async def test_a_command_from_a_payload_channel_or_user_gets_its_card(
+    bot: RunningBot, where: dict[str, str]
+) -> None:
+    sent = await bot.driver.command(ALICE, **where)
+    assert sent.response.status_code == 200
+    (card,) = await response_posts(bot.slack, sent.token)
+    assert "Page 1 of 3" in text_of(card)
+
+
+# -- defect 5: unsigned junk and clients that hang up ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Request-Timestamp": "1700000000", "X-Slack-Signature": "junk"},
+        {"X-Slack-Request-Timestamp": "-1", "X-Slack-Signature": "v0=" + "0" * 64},
+        {},
+    ],
+)
+async def test_malformed_signature_headers_are_refused_quietly(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture, headers: dict[str, str]
+) -> None:
+    body = b"command=%2Fpurchases&text=alice%40example.com"
+    response, _ = await bot.driver.post(body, headers=headers)
+    assert response.status_code == 401
+    assert errors_logged(caplog) == []
+    assert bot.sandbox.requests == []
+
+
+async def test_clients_that_hang_up_mid_body_leave_no_error_in_the_log(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = bot.runner.addresses[0][1]
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 4000\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Slack-Request-Timestamp: 1700000000\r\nX-Slack-Signature: v0={'0' * 64}\r\n\r\n"
+    ).encode()
+    for _ in range(20):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head + b"command=%2Fpurchases&text=ali")
+        await writer.drain()
+        writer.transport.abort()  # a reset, mid-body
+    for _ in range(5):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head + b"command=")
+        await writer.drain()
+        writer.close()  # a clean close, mid-body
+    await asyncio.sleep(0.5)
+    assert errors_logged(caplog) == []
+    after = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, after.token)
+    assert "Page 1 of 3" in text_of(card)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+from typing import Any
 
 import pytest
 
+from bot.logs import configure_logging
 from tests.conftest import RunningBot
-from tests.e2e_helpers import response_posts, text_of
+from tests.e2e_helpers import api_calls, response_posts, text_of
 
 ALICE = "alice@example.com"
 
@@ -84,3 +88,32 @@ async def test_clients_that_hang_up_mid_body_leave_no_error_in_the_log(
     after = await bot.driver.command(ALICE)
     (card,) = await response_posts(bot.slack, after.token)
     assert "Page 1 of 3" in text_of(card)
+
+
+# -- defect 3: member tags in the log equal the audit channel's -----------------------------
+
+
+async def test_the_logged_member_tag_equals_the_audit_channels(
+    bot_factory: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bot = await bot_factory(audit_channel_id="C0AUDIT")
+    tag = bot.services.audit.member_tag
+    members = [f"member{i}@example.com" for i in range(400)]
+    digit_runs = [m for m in members if re.search(r"[0-9]{7}", tag(m))][:6]
+    chosen = [*digit_runs, "alice@example.com", "bob@example.com"]
+    assert len(digit_runs) == 6
+    configure_logging("INFO", "json")
+    try:
+        for member in chosen:
+            sent = await bot.driver.command(member)
+            await response_posts(bot.slack, sent.token)
+        copies = await api_calls(bot.slack, "chat.postMessage", count=len(chosen))
+    finally:
+        logging.getLogger().handlers.clear()
+    logged = [
+        json.loads(json.loads(line)["message"])["member"]
+        for line in capfd.readouterr().err.splitlines()
+        if '"logger": "bot.audit"' in line
+    ]
+    in_channel = [re.search(r"member `([^`]+)`", c.args["text"]).group(1) for c in copies]
+    assert logged == in_channel == [tag(m) for m in chosen]

@@ -117,3 +117,42 @@ async def test_the_logged_member_tag_equals_the_audit_channels(
     ]
     in_channel = [re.search(r"member `([^`]+)`", c.args["text"]).group(1) for c in copies]
     assert logged == in_channel == [tag(m) for m in chosen]
+
+
+# -- defect 2: a huge pasted message cannot stall the bot -----------------------------------
+
+
+async def test_three_huge_shortcuts_at_once_leave_a_plain_command_prompt(bot: RunningBot) -> None:
+    huge = [("a." * 20_000), ("1 " * 20_000)[:-1] + "x", "x@" + "a." * 19_999]
+    shortcuts = [
+        asyncio.create_task(bot.driver.shortcut(text, ts=f"1700000000.00{i}900"))
+        for i, text in enumerate(huge)
+    ]
+    await asyncio.sleep(0.05)
+    command = await bot.driver.command(ALICE)
+    sent = await asyncio.gather(*shortcuts)
+    # Slack gives up on an ack after 3 s: a correctness limit, far above a normal ack.
+    assert command.ack_seconds < 3
+    assert all(s.response.status_code == 200 and s.ack_seconds < 3 for s in sent)
+    (card,) = await response_posts(bot.slack, command.token)
+    assert "Page 1 of 3" in text_of(card)
+    opened = await api_calls(bot.slack, "views.open", count=3)  # nothing found: the form
+    assert len(opened) == 3
+
+
+# -- defect 6: apostrophes and + in emails --------------------------------------------------
+
+ONEIL = "o'neil+vip@example.com"
+
+
+@pytest.mark.parametrize("text", [f"Hi, I am {ONEIL}.", f"From <mailto:{ONEIL}|{ONEIL}>"])
+async def test_the_shortcut_finds_an_email_with_an_apostrophe_and_a_plus(
+    bot: RunningBot, text: str
+) -> None:
+    await bot.driver.shortcut(text, ts="1700000000.000400")
+    (call,) = await api_calls(bot.slack, "chat.postEphemeral")
+    assert call.message["thread_ts"] == "1700000000.000400"
+    shown = text_of(call.message)
+    assert f"Purchases for {ONEIL}" in shown
+    assert "No member found" not in shown and "purchase" in shown
+    assert bot.sandbox.requests[0].path == "/users/o%27neil%2Bvip%40example.com/purchases"

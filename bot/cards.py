@@ -12,10 +12,12 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.blockkit import (
+    ACCESSIBILITY_LABEL_MAX,
     ACTIONS_ELEMENTS_MAX,
     BUTTON_TEXT_MAX,
     BUTTON_VALUE_MAX,
@@ -34,6 +36,7 @@ from bot.crowdtwist.models import (
     Paging,
     Purchase,
     PurchaseDetail,
+    PurchaseIdType,
     PurchasePage,
 )
 from bot.query import MAX_MEMBER_LENGTH, MAX_PAGE, USAGE, PurchaseQuery, UsageError, encode_query
@@ -221,7 +224,12 @@ def _actions(buttons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _button(
-    label: str, action_id: str, value: str | None = None, *, primary: bool = False
+    label: str,
+    action_id: str,
+    value: str | None = None,
+    *,
+    primary: bool = False,
+    accessibility_label: str | None = None,
 ) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
@@ -230,6 +238,8 @@ def _button(
     }
     if value is not None:
         button["value"] = value
+    if accessibility_label:
+        button["accessibility_label"] = _clip(accessibility_label, ACCESSIBILITY_LABEL_MAX)
     if primary:
         button["style"] = "primary"
     return button
@@ -276,13 +286,71 @@ def _modal(title: str, blocks: list[dict[str, Any]], **extra: Any) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
-def _details_value(purchase_id: str, purchase_id_type: str) -> str:
-    return json.dumps({"id": purchase_id, "t": purchase_id_type}, separators=(",", ":"))
+MAX_PURCHASE_ID = 255
+"""The longest purchase id a Details button carries (and a click accepts)."""
+
+
+def points_over_cap(earned: int | None, awarded: int | None, awaiting: int | None) -> int:
+    """Points a cap took away: earned beyond awarded *plus* awaiting; 0 when unknown.
+
+    The one rule for the card and the Details modal: points still awaiting fulfilment are
+    not capped, and without both earned and awarded there is no claim of a cap.
+    """
+    if earned is None or awarded is None:
+        return 0
+    return max(0, earned - awarded - max(awaiting or 0, 0))
+
+
+@dataclass(frozen=True)
+class PurchaseRef:
+    """What a Details button carries: the purchase, and the points the card saw awaiting."""
+
+    purchase_id: str
+    purchase_id_type: str
+    awaiting: int | None = None
+
+    def encode(self) -> str:
+        data: dict[str, object] = {"id": self.purchase_id, "t": self.purchase_id_type}
+        if self.awaiting is not None:
+            data["w"] = self.awaiting
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, value: object) -> PurchaseRef | None:
+        """Read a Details button's value back; None for anything :meth:`encode` did not write.
+
+        The card draws a button only when this accepts its value, so every Details button
+        drawn is one a click accepts.
+        """
+        if not isinstance(value, str) or not value or len(value) > BUTTON_VALUE_MAX:
+            return None
+        try:
+            data = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or not set(data) <= {"id", "t", "w"}:
+            return None
+        purchase_id, id_type, awaiting = data.get("id"), data.get("t"), data.get("w")
+        if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= MAX_PURCHASE_ID:
+            return None
+        if not purchase_id.strip() or any(
+            ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in purchase_id
+        ):
+            return None
+        if id_type not in {t.value for t in PurchaseIdType}:
+            return None
+        if awaiting is not None and (type(awaiting) is not int or not 0 <= awaiting < _HUGE):
+            return None
+        return cls(purchase_id, str(id_type), awaiting)
 
 
 def _purchase_flags(purchase: Purchase) -> list[str]:
     flags = []
-    over = purchase.capped_points
+    over = points_over_cap(
+        purchase.total_points_earned,
+        purchase.total_points_awarded,
+        purchase.points_awaiting_fulfillment,
+    )
     if over:
         flags.append(f"{_WARNING} Capped: {_count(over, 'point')} over the cap")
     if purchase.awaiting:
@@ -307,11 +375,24 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
     flags = _purchase_flags(purchase)
     if flags:
         lines.append("   ".join(flags))
-    value = _details_value(purchase.purchase_id, purchase.purchase_id_type)
     details = None
-    if allow_details and len(value) <= BUTTON_VALUE_MAX:
-        details = _button("Details", f"{DETAILS_ACTION_PREFIX}_{index}", value)
+    awaiting = purchase.points_awaiting_fulfillment
+    ref = PurchaseRef(purchase.purchase_id, purchase.purchase_id_type, awaiting)
+    value = ref.encode()
+    if allow_details and PurchaseRef.decode(value) == ref:
+        details = _button(
+            "Details",
+            f"{DETAILS_ACTION_PREFIX}_{index}",
+            value,
+            accessibility_label=f"Details of {_accessible_name(ref)}",
+        )
     return _section("\n".join(lines), details)
+
+
+def _accessible_name(ref: PurchaseRef) -> str:
+    """``Order NW-400026``: how a screen reader names one purchase (plain text, clipped)."""
+    kind = _PURCHASE_TYPES.get(ref.purchase_id_type, "Purchase")
+    return f"{kind} {_clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
 
 
 def _page_count(paging: Paging) -> int:
@@ -719,8 +800,18 @@ def _titled(title: str, lines: list[str]) -> list[dict[str, Any]]:
     return [_divider(), *_packed_sections([f"*{title}*", *lines])]
 
 
-def detail_modal(purchase_id: str, purchase_id_type: str, detail: PurchaseDetail) -> dict[str, Any]:
-    """One purchase in full: receipt, money, points (flagging a cap), coupons, items, extras."""
+def detail_modal(
+    purchase_id: str,
+    purchase_id_type: str,
+    detail: PurchaseDetail,
+    *,
+    awaiting: int | None = None,
+) -> dict[str, Any]:
+    """One purchase in full: receipt, money, points (flagging a cap), coupons, items, extras.
+
+    ``awaiting`` is the card's points awaiting fulfilment (the detail answer has no such
+    figure), so the modal flags a cap exactly when the card does.
+    """
     total = _number(detail.purchase_total)
     if detail.currency and detail.purchase_total is not None:
         total += " " + escape(_clip(detail.currency, 10))
@@ -743,9 +834,15 @@ def detail_modal(purchase_id: str, purchase_id_type: str, detail: PurchaseDetail
             ]
         ),
     ]
-    if detail.capped and detail.points_earned is not None and detail.points_awarded is not None:
-        over = _count(detail.points_earned - detail.points_awarded, "point")
-        blocks.append(_context(f"{_WARNING} Capped: {over} earned over the cap, not awarded."))
+    over = points_over_cap(detail.points_earned, detail.points_awarded, awaiting)
+    if over:
+        blocks.append(
+            _context(
+                f"{_WARNING} Capped: {_count(over, 'point')} earned over the cap, not awarded."
+            )
+        )
+    if awaiting:
+        blocks.append(_context(f"{_AWAITING} {_count(awaiting, 'point')} awaiting fulfilment."))
     if detail.coupons:
         lines = [_coupon_line(c) for c in detail.coupons]
         lines = _limited_lines(lines, most=_COUPONS_SHOWN, chars=_COUPONS_CHARS, noun="coupons")

@@ -932,3 +932,102 @@ def test_any_detail_renders_within_limits(
     view = cards.detail_modal(purchase_id, purchase_id_type, data)
     assert_valid_view(view)
     assert_escaped(view)
+
+
+# -- one cap rule, Details buttons a click accepts, accessible names -------------------------
+
+
+@pytest.mark.parametrize(
+    ("earned", "awarded", "awaiting", "over"),
+    [
+        (298, 0, 298, 0),  # NW-400026: all still awaiting fulfilment
+        (500, 400, 100, 0),
+        (701, 400, 300, 1),
+        (500, 400, None, 100),
+        (None, 400, None, 0),
+        (500, None, 0, 0),
+        (400, 500, 0, 0),
+    ],
+)
+def test_points_over_cap_is_earned_beyond_awarded_plus_awaiting(
+    earned: int | None, awarded: int | None, awaiting: int | None, over: int
+) -> None:
+    assert cards.points_over_cap(earned, awarded, awaiting) == over
+
+
+def test_the_detail_modal_does_not_call_awaiting_points_capped() -> None:
+    awaiting = detail(points_earned=298, points_awarded=0)
+    text = seen(cards.detail_modal("NW-400026", "order_id", awaiting, awaiting=298))
+    assert "Capped" not in text
+    assert "298 points awaiting fulfilment" in text
+    capped = seen(
+        cards.detail_modal(
+            "R-1", "order_id", detail(points_earned=701, points_awarded=400), awaiting=300
+        )
+    )
+    assert "Capped: 1 point earned over the cap" in capped
+
+
+@given(
+    earned=st.none() | st.integers(0, 10**6),
+    awarded=st.none() | st.integers(0, 10**6),
+    awaiting=st.none() | st.integers(0, 10**6),
+)
+def test_card_and_modal_flag_a_cap_on_the_same_purchases(
+    earned: int | None, awarded: int | None, awaiting: int | None
+) -> None:
+    row = purchase(
+        total_points_earned=earned,
+        total_points_awarded=awarded,
+        points_awaiting_fulfillment=awaiting,
+    )
+    card = cards.purchase_card(query(), page_of([row]))
+    ref = cards.PurchaseRef.decode(buttons(card)[f"{DETAILS_ACTION_PREFIX}_0"]["value"])
+    assert ref is not None and ref.awaiting == awaiting
+    modal = cards.detail_modal(
+        "order_100",
+        "order_id",
+        detail(points_earned=earned, points_awarded=awarded),
+        awaiting=ref.awaiting,
+    )
+    assert ("Capped" in seen(card)) == ("Capped" in seen(modal))
+
+
+@settings(max_examples=300)
+@given(
+    purchase_id=st.text(min_size=1, max_size=300)
+    | st.integers(250, 2000).map(lambda n: "x" * n)
+    | st.integers(100, 300).map(lambda n: "😀" * n),
+    id_type=st.sampled_from(["order_id", "receipt_id", "weird", ""]),
+)
+def test_a_details_button_is_drawn_exactly_when_a_click_accepts_it(
+    purchase_id: str, id_type: str
+) -> None:
+    row = purchase(purchase_id, purchase_id_type=id_type or None)
+    card = cards.purchase_card(query(), page_of([row]))
+    assert_valid_message(card)
+    drawn = buttons(card).get(f"{DETAILS_ACTION_PREFIX}_0")
+    accepts = cards.PurchaseRef.decode(
+        cards.PurchaseRef(purchase_id, row.purchase_id_type).encode()
+    )
+    assert (drawn is not None) == (accepts is not None)
+    if drawn is not None:
+        assert cards.PurchaseRef.decode(drawn["value"]) == accepts
+
+
+def test_ids_of_256_characters_and_more_get_no_details_button() -> None:
+    for size, drawn in ((255, True), (256, False), (1976, False)):
+        found = buttons(cards.purchase_card(query(), page_of([purchase("x" * size)])))
+        assert (f"{DETAILS_ACTION_PREFIX}_0" in found) is drawn, size
+
+
+def test_each_details_button_names_its_purchase_for_screen_readers() -> None:
+    rows = [purchase(f"order_{i}") for i in range(9)] + [
+        purchase("R-" + "9" * 200, purchase_id_type="receipt_id")
+    ]
+    found = buttons(cards.purchase_card(query(), page_of(rows)))
+    labels = [found[f"{DETAILS_ACTION_PREFIX}_{i}"]["accessibility_label"] for i in range(10)]
+    assert labels[0] == "Details of Order order_0"
+    assert labels[9].startswith("Details of Receipt R-999")
+    assert len(set(labels)) == 10
+    assert all(len(label) <= 75 for label in labels)

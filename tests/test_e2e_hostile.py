@@ -156,3 +156,24 @@ async def test_the_shortcut_finds_an_email_with_an_apostrophe_and_a_plus(
     assert f"Purchases for {ONEIL}" in shown
     assert "No member found" not in shown and "purchase" in shown
     assert bot.sandbox.requests[0].path == "/users/o%27neil%2Bvip%40example.com/purchases"
+
+
+# -- defect 7: the Details modal uses the card's cap rule -----------------------------------
+
+
+async def test_details_of_an_order_awaiting_fulfilment_do_not_say_capped(bot: RunningBot) -> None:
+    sent = await bot.driver.command(f"{ALICE} since 2025-06-01")
+    (card,) = await response_posts(bot.slack, sent.token)
+    assert "298 points awaiting fulfilment" in text_of(card)
+    details = next(
+        element
+        for block in card["blocks"]
+        if "NW-400026" in block.get("text", {}).get("text", "")
+        for element in [block["accessory"]]
+    )
+    assert details["accessibility_label"] == "Details of Order NW-400026"
+    await bot.driver.click(details["action_id"], details["value"])
+    (updated,) = await api_calls(bot.slack, "views.update")
+    shown = text_of(updated.message["view"])
+    assert "Capped" not in shown
+    assert "298 points awaiting fulfilment" in shown

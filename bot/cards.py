@@ -98,6 +98,24 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _clip_mrkdwn(text: str, limit: int) -> str:
+    """Escaped mrkdwn cut to ``limit`` characters without leaving half an entity or mention.
+
+    Clipping before escaping cannot bound the result (``&`` grows fivefold); clipping
+    after it could cut ``&amp;`` or ``<@U123>`` in two, so a cut one is dropped whole.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    bracket = cut.rfind("<")
+    if bracket != -1 and ">" not in cut[bracket:]:
+        cut = cut[:bracket]
+    return cut + "…"
+
+
 def _code(text: str, limit: int = _ID_SHOWN) -> str:
     """Outside text as inline code (escaped, clipped); plain when a backtick would break it."""
     shown = escape(_clip(text, limit))
@@ -512,10 +530,11 @@ def denied_message(admin_hint: str | None = None, *, reason: str | None = None) 
 
     ``admin_hint`` names whom to ask and may hold Slack mentions (``<@U123>``, ``<#C123>``).
     """
-    why = escape(_clip(reason, _VALUE_SHOWN * 3)) if reason else f"You can't use {COMMAND} here."
-    whom = _escape_keeping_mentions(_clip(admin_hint, 500)) if admin_hint else "a Slack admin"
+    why = _clip_mrkdwn(escape(reason), 1000) if reason else f"You can't use {COMMAND} here."
+    whom = _clip_mrkdwn(_escape_keeping_mentions(admin_hint), 1500) if admin_hint else None
     return _notice(
-        f":no_entry: {why}\nAsk {whom} to add you (or this channel) to the bot's allowed list."
+        f":no_entry: {why}\nAsk {whom or 'a Slack admin'} to add you (or this channel) "
+        "to the bot's allowed list."
     )
 
 

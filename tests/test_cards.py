@@ -1031,3 +1031,25 @@ def test_each_details_button_names_its_purchase_for_screen_readers() -> None:
     assert labels[9].startswith("Details of Receipt R-999")
     assert len(set(labels)) == 10
     assert all(len(label) <= 75 for label in labels)
+
+
+_markup_soup = st.text(alphabet="&<>ab@U#|", max_size=6000)
+
+
+@settings(max_examples=200)
+@given(reason=st.none() | _markup_soup, admin_hint=st.none() | _markup_soup)
+def test_denied_message_stays_within_a_section_after_escaping(
+    reason: str | None, admin_hint: str | None
+) -> None:
+    message = cards.denied_message(admin_hint, reason=reason)
+    assert_valid_message(message)
+    text = message["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000
+    for piece in re.findall(r"&[^;]*?…|<[^>]*?…", text):
+        raise AssertionError(f"half an entity or mention before a cut: {piece!r}")
+
+
+def test_denied_message_of_ampersands_is_clipped_after_escaping() -> None:
+    message = cards.denied_message("&" * 1000, reason="&" * 1000)
+    assert_valid_message(message)
+    assert "&amp;…" in message["blocks"][0]["text"]["text"]

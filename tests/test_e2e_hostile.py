@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.logs import configure_logging
+from bot.slack_ids import FORM_MEMBER_ACTION, FORM_MEMBER_BLOCK
 from tests.conftest import RunningBot
 from tests.e2e_helpers import api_calls, response_posts, text_of
 
@@ -177,3 +178,46 @@ async def test_details_of_an_order_awaiting_fulfilment_do_not_say_capped(bot: Ru
     shown = text_of(updated.message["view"])
     assert "Capped" not in shown
     assert "298 points awaiting fulfilment" in shown
+
+
+# -- defect 8: non-string values in payloads ------------------------------------------------
+
+
+async def test_a_form_submitted_with_a_non_string_member_is_told_to_fill_it(
+    bot: RunningBot,
+) -> None:
+    view = {"type": "modal", "callback_id": "purchases_lookup", "private_metadata": "{}"}
+    values = {
+        FORM_MEMBER_BLOCK: {FORM_MEMBER_ACTION: {"type": "plain_text_input", "value": {"x": 1}}}
+    }
+    sent = await bot.driver.submit_view(view, values)
+    answer = sent.response.json()
+    assert answer["response_action"] == "errors"
+    assert FORM_MEMBER_BLOCK in answer["errors"]
+    assert "{'x': 1}" not in json.dumps(answer)
+    assert bot.sandbox.requests == []
+
+
+@pytest.mark.parametrize("text", [{"x": 1}, 12345, ["alice@example.com"]])
+async def test_a_shortcut_with_non_string_text_opens_the_form(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture, text: object
+) -> None:
+    sent = await bot.driver.interactive(
+        {
+            "type": "message_action",
+            "callback_id": "purchase_history",
+            "message_ts": "1700000000.000200",
+            "user": {"id": "U0AGENT01", "username": "agent", "team_id": "T0BRAND01"},
+            "channel": {"id": "C0SUPPORT", "name": "support"},
+            "message": {
+                "type": "message",
+                "ts": "1700000000.000200",
+                "text": text,
+                "attachments": "x",
+            },
+        }
+    )
+    assert sent.response.status_code == 200
+    (opened,) = await api_calls(bot.slack, "views.open")
+    assert opened.message["view"]["callback_id"] == "purchases_lookup"
+    assert errors_logged(caplog) == []

@@ -22,6 +22,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SANDBOX_API_KEY = "sandbox-key"
 
 
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+"""CrowdTwist bodies larger than this are refused: a page of 10 purchases is a few kB."""
+
+
 class Mode(StrEnum):
     """How the bot meets Slack."""
 
@@ -73,6 +77,9 @@ class Settings(BaseSettings):
     crowdtwist_backoff_seconds: float = Field(default=0.3, ge=0, le=30)
     crowdtwist_retry_after_max_seconds: float = Field(default=5.0, ge=0, le=120)
     crowdtwist_max_connections: int = Field(default=100, ge=1, le=1000)
+    crowdtwist_max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES, ge=64 * 1024, le=1024**3
+    )
 
     # Caching and speed
     cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)

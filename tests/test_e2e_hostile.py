@@ -221,3 +221,24 @@ async def test_a_shortcut_with_non_string_text_opens_the_form(
     (opened,) = await api_calls(bot.slack, "views.open")
     assert opened.message["view"]["callback_id"] == "purchases_lookup"
     assert errors_logged(caplog) == []
+
+
+# -- defect 4: a huge or endless CrowdTwist body ---------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["huge", "endless"])
+async def test_a_runaway_crowdtwist_body_gets_one_clear_answer(
+    bot_factory: Any, fault: str
+) -> None:
+    bot = await bot_factory(crowdtwist_max_response_bytes=512 * 1024)
+    if fault == "huge":
+        bot.sandbox.faults.inject_huge_body(40 * 1024 * 1024)
+    else:
+        bot.sandbox.faults.inject_endless_body()
+    sent = await bot.driver.command(ALICE)
+    (answer,) = await response_posts(bot.slack, sent.token)
+    assert "CrowdTwist sent an answer the bot could not read" in text_of(answer)
+    assert len(bot.sandbox.requests) == 1
+    again = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, again.token)
+    assert "Page 1 of 3" in text_of(card)

@@ -887,3 +887,17 @@ def detail_error_modal(
         "It may be too recent or have been removed. Check the purchase id.",
     )
     return _detail_modal([_section(text)])
+
+
+def detail_not_shown_modal(purchase_id: str, purchase_id_type: str) -> dict[str, Any]:
+    """Slack refused the filled modal: replaces "Loading…" so it never stays forever."""
+    name = _purchase_name(purchase_id, purchase_id_type)
+    return _detail_modal(
+        [
+            _section(
+                f"{_WARNING} *The details of {name} could not be shown.*\n"
+                "Close this and click *Details* again; if it keeps happening, tell a Slack "
+                "admin (the bot's log has the details)."
+            )
+        ]
+    )

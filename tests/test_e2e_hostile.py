@@ -11,9 +11,16 @@ from typing import Any
 import pytest
 
 from bot.logs import configure_logging
-from bot.slack_ids import FORM_MEMBER_ACTION, FORM_MEMBER_BLOCK
+from bot.playground.fake_slack import RESPONSE_METHOD
+from bot.slack_ids import (
+    DETAILS_ACTION_PREFIX,
+    FORM_MEMBER_ACTION,
+    FORM_MEMBER_BLOCK,
+    NEXT_PAGE_ACTION,
+)
 from tests.conftest import RunningBot
-from tests.e2e_helpers import api_calls, response_posts, text_of
+from tests.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 
@@ -242,3 +249,70 @@ async def test_a_runaway_crowdtwist_body_gets_one_clear_answer(
     again = await bot.driver.command(ALICE)
     (card,) = await response_posts(bot.slack, again.token)
     assert "Page 1 of 3" in text_of(card)
+
+
+# -- risk: a response_url Slack refuses ----------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_a_refused_response_url_falls_back_to_an_ephemeral_post(
+    bot: RunningBot, status: int
+) -> None:
+    bot.slack.fail(RESPONSE_METHOD, status, times=10)
+    sent = await bot.driver.command(ALICE)
+    (call,) = await api_calls(bot.slack, "chat.postEphemeral")
+    assert (call.message["channel"], call.message["user"]) == (CHANNEL, USER)
+    assert "Page 1 of 3" in text_of(call.message)
+    assert next(c.args["_token"] for c in bot.slack.calls_to(RESPONSE_METHOD)) == sent.token
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_failed_page_click_answers_in_the_thread_then_the_dm(bot: RunningBot) -> None:
+    sent = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, sent.token)
+    bot.slack.fail(RESPONSE_METHOD, 404, times=10)
+    bot.slack.fail("chat.postEphemeral", 200, body={"ok": False, "error": "channel_not_found"})
+    value = button(card, NEXT_PAGE_ACTION)["value"]
+    await bot.driver.click(NEXT_PAGE_ACTION, value, thread_ts="1700000000.000050")
+    (tried,) = await bot.slack.wait_for(lambda c: c.method == "chat.postEphemeral")
+    assert tried.args["thread_ts"] == "1700000000.000050"
+    (dm,) = await api_calls(bot.slack, "chat.postMessage")
+    assert "Page 2 of 3" in text_of(dm.message)
+    assert bot.slack.calls_to("conversations.open")
+
+
+# -- risks: the thread is kept on fallbacks; Details never stays on "Loading…" ----------------
+
+
+async def test_a_visible_shortcut_answer_the_bot_may_not_post_stays_in_the_thread(
+    bot_factory: Any,
+) -> None:
+    bot = await bot_factory(reply_visibility="in_channel")
+    bot.slack.fail("chat.postMessage", 200, body={"ok": False, "error": "not_in_channel"})
+    await bot.driver.shortcut(ALICE, ts="1700000000.000800")
+    (call,) = await api_calls(bot.slack, "chat.postEphemeral")
+    assert call.message["thread_ts"] == "1700000000.000800"
+    assert "Page 1 of 3" in text_of(call.message)
+    assert bot.slack.calls_to(RESPONSE_METHOD) == []
+
+
+async def test_a_shortcut_answer_never_leaves_the_thread_for_the_channel(bot: RunningBot) -> None:
+    bot.slack.fail("chat.postEphemeral", 200, body={"ok": False, "error": "channel_not_found"})
+    bot.slack.fail(RESPONSE_METHOD, 404, times=10)
+    await bot.driver.shortcut(ALICE, ts="1700000000.000900")
+    (dm,) = await api_calls(bot.slack, "chat.postMessage")
+    assert "Page 1 of 3" in text_of(dm.message)
+    tried = bot.slack.calls_to("chat.postEphemeral")
+    assert tried and all(c.args.get("thread_ts") == "1700000000.000900" for c in tried)
+
+
+async def test_details_that_slack_refuses_do_not_stay_loading(bot: RunningBot) -> None:
+    sent = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, sent.token)
+    bot.slack.fail("views.update", 200, body={"ok": False, "error": "invalid_arguments"})
+    details = button(card, DETAILS_ACTION_PREFIX)
+    await bot.driver.click(details["action_id"], details["value"])
+    first, second = await bot.slack.wait_for(lambda c: c.method == "views.update", count=2)
+    assert first.result == {"status": 200}
+    assert second.result["ok"] is True
+    assert "could not be shown" in text_of(second.message["view"])

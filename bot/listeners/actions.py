@@ -97,7 +97,13 @@ def register(app: AsyncApp, services: Services) -> None:
         query = await clicked_query(services, body)
         if query is None:
             return
-        reply = via_response_url(services, body.get("response_url"), in_place=True)
+        reply = via_response_url(
+            services,
+            body.get("response_url"),
+            actor=actor_of(body),
+            in_place=True,
+            thread_ts=_thread_of(body),
+        )
         await answer_lookup(services, query, actor_of(body), entry="choose", deliver=reply)
 
     @app.action(OPEN_FORM_ACTION)
@@ -146,7 +152,13 @@ async def show_page_in_place(
         query,
         actor_of(body),
         entry=entry,
-        deliver=via_response_url(services, body.get("response_url"), in_place=True),
+        deliver=via_response_url(
+            services,
+            body.get("response_url"),
+            actor=actor_of(body),
+            in_place=True,
+            thread_ts=_thread_of(body),
+        ),
         error_message=functools.partial(cards.page_failed_message, action_id=action_id),
     )
 
@@ -185,10 +197,13 @@ async def show_purchase_detail(
         services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
         services.slack,
     )
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not fill the detail modal: %s", exc.response.get("error"))
+    if await delivered("fill the detail modal", client.views_update(view_id=view_id, view=view)):
+        return
+    # Never leave the modal on "Loading…": say what happened instead (a smaller view).
+    failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
+    await delivered(
+        "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
+    )
 
 
 def export_filename(query: PurchaseQuery) -> str:

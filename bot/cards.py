@@ -84,6 +84,7 @@ _DATE_FORMAT = "{date_short_pretty} at {time}"
 _WARNING = ":warning:"
 _AWAITING = ":hourglass_flowing_sand:"
 _UNKNOWN = "—"
+_BACKTICK_LOOKALIKE = "\u02cb"
 _HUGE = 10**15
 _PURCHASE_TYPES = {"order_id": "Order", "receipt_id": "Receipt"}
 _MENTION = re.compile(r"(<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[A-Z0-9]+)>)")
@@ -117,9 +118,12 @@ def _clip_mrkdwn(text: str, limit: int) -> str:
 
 
 def _code(text: str, limit: int = _ID_SHOWN) -> str:
-    """Outside text as inline code (escaped, clipped); plain when a backtick would break it."""
-    shown = escape(_clip(text, limit))
-    return shown if "`" in shown else f"`{shown}`"
+    """Outside text as inline code (escaped, clipped), always inside the code span.
+
+    A backtick in the text would close the span early and leave the rest live mrkdwn (a
+    bare link, ``@channel``); it is shown as the look-alike ``ˋ`` (U+02CB) instead.
+    """
+    return "`" + escape(_clip(text, limit)).replace("`", _BACKTICK_LOOKALIKE) + "`"
 
 
 def _number(value: float | None) -> str:
@@ -209,7 +213,9 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    """A mrkdwn text object; ``verbatim`` so Slack links no bare URL, channel name or
+    mention found in outside text (the bot's own ``<…>`` tokens still work)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _header(text: str) -> dict[str, Any]:

@@ -425,7 +425,32 @@ def test_worst_case_card_stays_within_limits() -> None:
 
 def test_backticks_in_an_id_do_not_break_code_formatting() -> None:
     card = cards.purchase_card(query(), page_of([purchase("a`b")]))
-    assert "*Order* a`b  ·" in seen(card)
+    assert "*Order* `a\u02cbb`  ·" in seen(card)
+
+
+@pytest.mark.parametrize(
+    "nasty", ["`https://evil.example` `@channel`", "x` <!channel> `y", "``", "`@here"]
+)
+def test_backticks_in_members_and_ids_leave_every_piece_inside_code(nasty: str) -> None:
+    messages = [
+        cards.purchase_card(query(nasty), page_of([purchase(nasty)])),
+        cards.crowdtwist_error_message(CrowdTwistError(ErrorKind.NOT_FOUND, "none"), query(nasty)),
+        cards.loading_message(query(nasty)),
+    ]
+    views = [cards.detail_loading_modal(nasty, "order_id")]
+    for blocks in [m["blocks"] for m in messages] + [v["blocks"] for v in views]:
+        for block in blocks:
+            texts = [
+                block.get("text"),
+                *list(block.get("fields") or []),
+                *list(block.get("elements") or []),
+            ]
+            for obj in texts:
+                if isinstance(obj, dict) and obj.get("type") == "mrkdwn":
+                    assert obj["verbatim"] is True
+                    # every backtick pairs up: outside text never escapes its code span
+                    assert obj["text"].count("`") % 2 == 0, obj["text"]
+                    assert "<!channel>" not in obj["text"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -150,8 +150,11 @@ def _when(moment: datetime | None) -> str:
         utc = moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no UTC equivalent exists
         return escape(moment.isoformat())
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(utc.timestamp())}^{_DATE_FORMAT}|{fallback}>"
+    fallback = f"{utc.year:04d}-{utc:%m-%d %H:%M} UTC"  # %Y gives "1" for year 1 on glibc
+    stamp = int(utc.timestamp())
+    if stamp < 0:  # placeholder dates (0001-01-01): Slack's date token takes no negative
+        return fallback
+    return f"<!date^{stamp}^{_DATE_FORMAT}|{fallback}>"
 
 
 def _purchase_kind(purchase_id_type: str) -> str:
@@ -419,7 +422,7 @@ def _accessible_name(ref: PurchaseRef) -> str:
     return f"{kind} {_clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
 
 
-def _page_count(paging: Paging) -> int:
+def page_count(paging: Paging) -> int:
     """``paging.pages``, or what ``total`` implies when the API left it out."""
     return paging.pages or math.ceil(paging.total / PAGE_SIZE)
 
@@ -436,7 +439,7 @@ def _page_buttons(
     query: PurchaseQuery, paging: Paging, *, out_of_range: bool
 ) -> list[dict[str, Any]]:
     """Previous / Next where the API links to such pages; worded as the way back if lost."""
-    last = _page_count(paging)
+    last = page_count(paging)
     before = min(query.page - 1, last) if last else query.page - 1
     after = 1 if query.page < 1 else query.page + 1
     prev_page = _link_target(paging.prev_page, paging.prev_page_number, before)
@@ -453,7 +456,7 @@ def _page_buttons(
 
 def _out_of_range_note(query: PurchaseQuery, paging: Paging) -> str:
     """Why a page of a non-empty history came back empty, in plain words."""
-    last = _page_count(paging)
+    last = page_count(paging)
     if query.page < 1:
         where = f"Page {_number(query.page)} is before the first page."
     elif last and query.page > last:
@@ -485,7 +488,7 @@ def purchase_card(
     blocks = _card_head(query)
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
-        position = f"Page {_number(query.page)} of {_number(max(_page_count(paging), 1))}"
+        position = f"Page {_number(query.page)} of {_number(max(page_count(paging), 1))}"
         blocks.append(_section(f"*{total}*  ·  {position}"))
         blocks.append(_divider())
         blocks.extend(

@@ -1078,3 +1078,29 @@ def test_denied_message_of_ampersands_is_clipped_after_escaping() -> None:
     message = cards.denied_message("&" * 1000, reason="&" * 1000)
     assert_valid_message(message)
     assert "&amp;…" in message["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01 00:00 UTC"),
+        ("1969-12-31T23:59:00Z", "1969-12-31 23:59 UTC"),
+    ],
+)
+def test_dates_before_1970_show_the_fallback_text_not_a_negative_date_token(
+    moment: str, shown: str
+) -> None:
+    card = cards.purchase_card(query(), page_of([purchase(last_date_purchased=moment)]))
+    assert_valid_message(card)
+    text = json.dumps(card)
+    assert "<!date^-" not in text
+    assert shown in seen(card)
+    modal = cards.detail_modal("o1", "order_id", detail(date_purchased=moment))
+    assert "<!date^-" not in json.dumps(modal)
+
+
+def test_dates_from_1970_on_keep_the_local_time_token() -> None:
+    card = cards.purchase_card(
+        query(), page_of([purchase(last_date_purchased="1970-01-01T00:00:00Z")])
+    )
+    assert "<!date^0^" in json.dumps(card)

@@ -316,3 +316,24 @@ async def test_details_that_slack_refuses_do_not_stay_loading(bot: RunningBot) -
     assert first.result == {"status": 200}
     assert second.result["ok"] is True
     assert "could not be shown" in text_of(second.message["view"])
+
+
+# -- risk: a paging link to page 99,999,999,999 ---------------------------------------------
+
+
+async def test_prefetch_follows_only_links_to_pages_that_exist(bot: RunningBot) -> None:
+    far = (
+        f"{bot.sandbox.base_url}/users/alice%40example.com/purchases?id_type=email&page=99999999999"
+    )
+    page = {
+        "purchases": [{"purchase_id": "o1", "purchase_id_type": "order_id"}],
+        "paging": {"total": 12, "pages": 2, "next_page": far, "prev_page": ""},
+    }
+    bot.sandbox.faults.inject(200, json.dumps(page))
+    sent = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, sent.token)
+    assert "Page 1 of 2" in text_of(card)
+    await asyncio.sleep(0.3)
+    asked = [r.query.get("page", "1") for r in bot.sandbox.requests]
+    assert asked == ["1"]
+    assert bot.services.crowdtwist.stats.prefetches == 0

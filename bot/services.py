@@ -14,6 +14,7 @@ from bot.audit import AuditLog
 from bot.config import Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
+from bot.replay import SeenRequests
 
 
 def utc_today() -> date:
@@ -30,6 +31,7 @@ class Services:
     access: AccessPolicy
     audit: AuditLog
     inflight: InFlight = field(default_factory=InFlight)
+    replays: SeenRequests = field(default_factory=SeenRequests)
     today: Callable[[], date] = utc_today
     http: aiohttp.ClientSession | None = None
     slack: AsyncWebClient | None = None

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -18,9 +19,9 @@ from bot.slack_ids import (
     FORM_MEMBER_BLOCK,
     NEXT_PAGE_ACTION,
 )
-from tests.conftest import RunningBot
+from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.e2e_helpers import api_calls, button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER
+from tests.slack_driver import CHANNEL, USER, sign
 
 ALICE = "alice@example.com"
 
@@ -337,3 +338,41 @@ async def test_prefetch_follows_only_links_to_pages_that_exist(bot: RunningBot) 
     asked = [r.query.get("page", "1") for r in bot.sandbox.requests]
     assert asked == ["1"]
     assert bot.services.crowdtwist.stats.prefetches == 0
+
+
+# -- risk: replays within Slack's window ----------------------------------------------------
+
+
+async def test_a_signed_command_replayed_50_times_is_processed_once(bot: RunningBot) -> None:
+    url, token = bot.driver.new_response_url()
+    form = {
+        "command": "/purchases",
+        "text": ALICE,
+        "user_id": USER,
+        "channel_id": CHANNEL,
+        "team_id": "T0BRAND01",
+        "response_url": url,
+        "trigger_id": "trig-replayed",
+    }
+    body = urlencode(form).encode()
+    headers = sign(SIGNING_SECRET, body)
+    answers = await asyncio.gather(*(bot.driver.post(body, headers=headers) for _ in range(50)))
+    assert all(response.status_code == 200 for response, _ in answers)
+    assert sorted(response.text for response, _ in answers) == [""] * 50
+    (card,) = await response_posts(bot.slack, token)
+    assert "Page 1 of 3" in text_of(card)
+    await asyncio.sleep(0.3)
+    assert len([c for c in bot.slack.calls_to(RESPONSE_METHOD) if c.args["_token"] == token]) == 1
+    assert len([r for r in bot.sandbox.requests if r.query.get("page", "1") == "1"]) == 1
+
+
+async def test_a_replayed_click_is_processed_once(bot: RunningBot) -> None:
+    sent = await bot.driver.command(ALICE)
+    (card,) = await response_posts(bot.slack, sent.token)
+    value = button(card, NEXT_PAGE_ACTION)["value"]
+    first = await bot.driver.click(NEXT_PAGE_ACTION, value, trigger_id="trig-click-once")
+    again = await bot.driver.click(NEXT_PAGE_ACTION, value, trigger_id="trig-click-once")
+    assert again.response.status_code == 200 and again.response.text == ""
+    await response_posts(bot.slack, first.token)
+    await asyncio.sleep(0.3)
+    assert [c for c in bot.slack.calls_to(RESPONSE_METHOD) if c.args["_token"] == again.token] == []

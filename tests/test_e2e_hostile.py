@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.crowdtwist.models import IdType
 from bot.logs import configure_logging
 from bot.playground.fake_slack import RESPONSE_METHOD
+from bot.query import PurchaseQuery, encode_query
 from bot.slack_ids import (
     DETAILS_ACTION_PREFIX,
     FORM_MEMBER_ACTION,
@@ -376,3 +378,30 @@ async def test_a_replayed_click_is_processed_once(bot: RunningBot) -> None:
     await response_posts(bot.slack, first.token)
     await asyncio.sleep(0.3)
     assert [c for c in bot.slack.calls_to(RESPONSE_METHOD) if c.args["_token"] == again.token] == []
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [{"container": "x"}, {"container": {"thread_ts": 5}}, {"message": ["x"]}],
+)
+async def test_a_click_with_odd_shapes_is_answered_without_a_traceback(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture, tampered: dict[str, Any]
+) -> None:
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": USER, "username": "agent", "team_id": "T0BRAND01"},
+        "channel": {"id": CHANNEL, "name": "support"},
+        "container": {"type": "message", "channel_id": CHANNEL, "is_ephemeral": True},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": NEXT_PAGE_ACTION,
+                "value": encode_query(PurchaseQuery(ALICE, IdType.EMAIL, page=2)),
+            }
+        ],
+    }
+    sent = await bot.driver.interactive(payload | tampered)
+    assert sent.response.status_code == 200
+    (page,) = await response_posts(bot.slack, sent.token)
+    assert "Page 2 of 3" in text_of(page)
+    assert errors_logged(caplog) == []

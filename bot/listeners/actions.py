@@ -45,15 +45,18 @@ UPLOAD_REFUSED: Message = {
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    first = actions[0]
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
     return first if isinstance(first, dict) else {}
 
 
 def _thread_of(body: dict[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    return container.get("thread_ts") or message.get("thread_ts")
+    """The thread the clicked message is in (payload values are untrusted: strings only)."""
+    for part in (body.get("container"), body.get("message")):
+        thread = part.get("thread_ts") if isinstance(part, dict) else None
+        if isinstance(thread, str) and thread:
+            return thread
+    return None
 
 
 async def _stale(services: Services, body: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ async def test_a_429_waits_at_most_the_cap(
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(replies.asyncio, "sleep", sleep)
+    monkeypatch.setattr(replies, "_sleep", sleep)
     handler = CappedRateLimitRetryHandler(max_retry_count=2)
     state = RetryState()
     request = HttpRequest(method="POST", url="https://hooks.example/x", headers={}, data=b"")

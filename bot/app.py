@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
 from bot.listeners.context import FormOrigin, actor_of
+from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
 from bot.services import Services
 from bot.slack_ids import FORM_MEMBER_BLOCK
@@ -84,6 +85,12 @@ def build_app(services: Services) -> AsyncApp:
         logger=bolt_logger,
     )
 
+    @app.middleware  # after Bolt's signature check, before anything else
+    async def drop_replays(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        return await process_once(services, body, next)
+
     @app.middleware
     async def check_access(
         body: dict[str, Any],
@@ -99,6 +106,18 @@ def build_app(services: Services) -> AsyncApp:
 
     listeners.register(app, services)
     return app
+
+
+async def process_once(
+    services: Services, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """Let a request through the first time its key is seen; answer a replay with an empty 200."""
+    key = request_key(body)
+    if key is None or await services.replays.first_time(key):
+        await next()
+        return None
+    log.info("dropped a replayed request: type=%s", body.get("type") or body.get("command"))
+    return BoltResponse(status=200, body="")
 
 
 def _channel_of(body: dict[str, Any], context: AsyncBoltContext) -> str | None:

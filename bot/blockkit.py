@@ -34,6 +34,7 @@ CONTEXT_ELEMENTS_MAX = 10
 ACTIONS_ELEMENTS_MAX = 25
 BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
+ACCESSIBILITY_LABEL_MAX = 75
 URL_MAX = 3000
 ACTION_ID_MAX = 255
 BLOCK_ID_MAX = 255
@@ -232,6 +233,11 @@ class _Checker:
         self.text(f"{where}.text", element.get("text"), BUTTON_TEXT_MAX, plain=True)
         self.string(f"{where}.value", element.get("value"), BUTTON_VALUE_MAX)
         self.string(f"{where}.url", element.get("url"), URL_MAX)
+        self.string(
+            f"{where}.accessibility_label",
+            element.get("accessibility_label"),
+            ACCESSIBILITY_LABEL_MAX,
+        )
         style = element.get("style")
         if style is not None and style not in _BUTTON_STYLES:
             self.problem(where, f"style {style!r} is not primary or danger")

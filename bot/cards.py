@@ -12,10 +12,12 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.blockkit import (
+    ACCESSIBILITY_LABEL_MAX,
     ACTIONS_ELEMENTS_MAX,
     BUTTON_TEXT_MAX,
     BUTTON_VALUE_MAX,
@@ -34,6 +36,7 @@ from bot.crowdtwist.models import (
     Paging,
     Purchase,
     PurchaseDetail,
+    PurchaseIdType,
     PurchasePage,
 )
 from bot.query import MAX_MEMBER_LENGTH, MAX_PAGE, USAGE, PurchaseQuery, UsageError, encode_query
@@ -81,6 +84,7 @@ _DATE_FORMAT = "{date_short_pretty} at {time}"
 _WARNING = ":warning:"
 _AWAITING = ":hourglass_flowing_sand:"
 _UNKNOWN = "—"
+_BACKTICK_LOOKALIKE = "\u02cb"
 _HUGE = 10**15
 _PURCHASE_TYPES = {"order_id": "Order", "receipt_id": "Receipt"}
 _MENTION = re.compile(r"(<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[A-Z0-9]+)>)")
@@ -95,10 +99,31 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _clip_mrkdwn(text: str, limit: int) -> str:
+    """Escaped mrkdwn cut to ``limit`` characters without leaving half an entity or mention.
+
+    Clipping before escaping cannot bound the result (``&`` grows fivefold); clipping
+    after it could cut ``&amp;`` or ``<@U123>`` in two, so a cut one is dropped whole.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    bracket = cut.rfind("<")
+    if bracket != -1 and ">" not in cut[bracket:]:
+        cut = cut[:bracket]
+    return cut + "…"
+
+
 def _code(text: str, limit: int = _ID_SHOWN) -> str:
-    """Outside text as inline code (escaped, clipped); plain when a backtick would break it."""
-    shown = escape(_clip(text, limit))
-    return shown if "`" in shown else f"`{shown}`"
+    """Outside text as inline code (escaped, clipped), always inside the code span.
+
+    A backtick in the text would close the span early and leave the rest live mrkdwn (a
+    bare link, ``@channel``); it is shown as the look-alike ``ˋ`` (U+02CB) instead.
+    """
+    return "`" + escape(_clip(text, limit)).replace("`", _BACKTICK_LOOKALIKE) + "`"
 
 
 def _number(value: float | None) -> str:
@@ -125,8 +150,11 @@ def _when(moment: datetime | None) -> str:
         utc = moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no UTC equivalent exists
         return escape(moment.isoformat())
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(utc.timestamp())}^{_DATE_FORMAT}|{fallback}>"
+    fallback = f"{utc.year:04d}-{utc:%m-%d %H:%M} UTC"  # %Y gives "1" for year 1 on glibc
+    stamp = int(utc.timestamp())
+    if stamp < 0:  # placeholder dates (0001-01-01): Slack's date token takes no negative
+        return fallback
+    return f"<!date^{stamp}^{_DATE_FORMAT}|{fallback}>"
 
 
 def _purchase_kind(purchase_id_type: str) -> str:
@@ -188,7 +216,9 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
+    """A mrkdwn text object; ``verbatim`` so Slack links no bare URL, channel name or
+    mention found in outside text (the bot's own ``<…>`` tokens still work)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -221,7 +251,12 @@ def _actions(buttons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _button(
-    label: str, action_id: str, value: str | None = None, *, primary: bool = False
+    label: str,
+    action_id: str,
+    value: str | None = None,
+    *,
+    primary: bool = False,
+    accessibility_label: str | None = None,
 ) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
@@ -230,6 +265,8 @@ def _button(
     }
     if value is not None:
         button["value"] = value
+    if accessibility_label:
+        button["accessibility_label"] = _clip(accessibility_label, ACCESSIBILITY_LABEL_MAX)
     if primary:
         button["style"] = "primary"
     return button
@@ -276,13 +313,71 @@ def _modal(title: str, blocks: list[dict[str, Any]], **extra: Any) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
-def _details_value(purchase_id: str, purchase_id_type: str) -> str:
-    return json.dumps({"id": purchase_id, "t": purchase_id_type}, separators=(",", ":"))
+MAX_PURCHASE_ID = 255
+"""The longest purchase id a Details button carries (and a click accepts)."""
+
+
+def points_over_cap(earned: int | None, awarded: int | None, awaiting: int | None) -> int:
+    """Points a cap took away: earned beyond awarded *plus* awaiting; 0 when unknown.
+
+    The one rule for the card and the Details modal: points still awaiting fulfilment are
+    not capped, and without both earned and awarded there is no claim of a cap.
+    """
+    if earned is None or awarded is None:
+        return 0
+    return max(0, earned - awarded - max(awaiting or 0, 0))
+
+
+@dataclass(frozen=True)
+class PurchaseRef:
+    """What a Details button carries: the purchase, and the points the card saw awaiting."""
+
+    purchase_id: str
+    purchase_id_type: str
+    awaiting: int | None = None
+
+    def encode(self) -> str:
+        data: dict[str, object] = {"id": self.purchase_id, "t": self.purchase_id_type}
+        if self.awaiting is not None:
+            data["w"] = self.awaiting
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, value: object) -> PurchaseRef | None:
+        """Read a Details button's value back; None for anything :meth:`encode` did not write.
+
+        The card draws a button only when this accepts its value, so every Details button
+        drawn is one a click accepts.
+        """
+        if not isinstance(value, str) or not value or len(value) > BUTTON_VALUE_MAX:
+            return None
+        try:
+            data = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or not set(data) <= {"id", "t", "w"}:
+            return None
+        purchase_id, id_type, awaiting = data.get("id"), data.get("t"), data.get("w")
+        if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= MAX_PURCHASE_ID:
+            return None
+        if not purchase_id.strip() or any(
+            ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in purchase_id
+        ):
+            return None
+        if id_type not in {t.value for t in PurchaseIdType}:
+            return None
+        if awaiting is not None and (type(awaiting) is not int or not 0 <= awaiting < _HUGE):
+            return None
+        return cls(purchase_id, str(id_type), awaiting)
 
 
 def _purchase_flags(purchase: Purchase) -> list[str]:
     flags = []
-    over = purchase.capped_points
+    over = points_over_cap(
+        purchase.total_points_earned,
+        purchase.total_points_awarded,
+        purchase.points_awaiting_fulfillment,
+    )
     if over:
         flags.append(f"{_WARNING} Capped: {_count(over, 'point')} over the cap")
     if purchase.awaiting:
@@ -307,14 +402,27 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
     flags = _purchase_flags(purchase)
     if flags:
         lines.append("   ".join(flags))
-    value = _details_value(purchase.purchase_id, purchase.purchase_id_type)
     details = None
-    if allow_details and len(value) <= BUTTON_VALUE_MAX:
-        details = _button("Details", f"{DETAILS_ACTION_PREFIX}_{index}", value)
+    awaiting = purchase.points_awaiting_fulfillment
+    ref = PurchaseRef(purchase.purchase_id, purchase.purchase_id_type, awaiting)
+    value = ref.encode()
+    if allow_details and PurchaseRef.decode(value) == ref:
+        details = _button(
+            "Details",
+            f"{DETAILS_ACTION_PREFIX}_{index}",
+            value,
+            accessibility_label=f"Details of {_accessible_name(ref)}",
+        )
     return _section("\n".join(lines), details)
 
 
-def _page_count(paging: Paging) -> int:
+def _accessible_name(ref: PurchaseRef) -> str:
+    """``Order NW-400026``: how a screen reader names one purchase (plain text, clipped)."""
+    kind = _PURCHASE_TYPES.get(ref.purchase_id_type, "Purchase")
+    return f"{kind} {_clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
+
+
+def page_count(paging: Paging) -> int:
     """``paging.pages``, or what ``total`` implies when the API left it out."""
     return paging.pages or math.ceil(paging.total / PAGE_SIZE)
 
@@ -331,7 +439,7 @@ def _page_buttons(
     query: PurchaseQuery, paging: Paging, *, out_of_range: bool
 ) -> list[dict[str, Any]]:
     """Previous / Next where the API links to such pages; worded as the way back if lost."""
-    last = _page_count(paging)
+    last = page_count(paging)
     before = min(query.page - 1, last) if last else query.page - 1
     after = 1 if query.page < 1 else query.page + 1
     prev_page = _link_target(paging.prev_page, paging.prev_page_number, before)
@@ -348,7 +456,7 @@ def _page_buttons(
 
 def _out_of_range_note(query: PurchaseQuery, paging: Paging) -> str:
     """Why a page of a non-empty history came back empty, in plain words."""
-    last = _page_count(paging)
+    last = page_count(paging)
     if query.page < 1:
         where = f"Page {_number(query.page)} is before the first page."
     elif last and query.page > last:
@@ -380,7 +488,7 @@ def purchase_card(
     blocks = _card_head(query)
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
-        position = f"Page {_number(query.page)} of {_number(max(_page_count(paging), 1))}"
+        position = f"Page {_number(query.page)} of {_number(max(page_count(paging), 1))}"
         blocks.append(_section(f"*{total}*  ·  {position}"))
         blocks.append(_divider())
         blocks.extend(
@@ -431,10 +539,11 @@ def denied_message(admin_hint: str | None = None, *, reason: str | None = None) 
 
     ``admin_hint`` names whom to ask and may hold Slack mentions (``<@U123>``, ``<#C123>``).
     """
-    why = escape(_clip(reason, _VALUE_SHOWN * 3)) if reason else f"You can't use {COMMAND} here."
-    whom = _escape_keeping_mentions(_clip(admin_hint, 500)) if admin_hint else "a Slack admin"
+    why = _clip_mrkdwn(escape(reason), 1000) if reason else f"You can't use {COMMAND} here."
+    whom = _clip_mrkdwn(_escape_keeping_mentions(admin_hint), 1500) if admin_hint else None
     return _notice(
-        f":no_entry: {why}\nAsk {whom} to add you (or this channel) to the bot's allowed list."
+        f":no_entry: {why}\nAsk {whom or 'a Slack admin'} to add you (or this channel) "
+        "to the bot's allowed list."
     )
 
 
@@ -725,8 +834,18 @@ def _titled(title: str, lines: list[str]) -> list[dict[str, Any]]:
     return [_divider(), *_packed_sections([f"*{title}*", *lines])]
 
 
-def detail_modal(purchase_id: str, purchase_id_type: str, detail: PurchaseDetail) -> dict[str, Any]:
-    """One purchase in full: receipt, money, points (flagging a cap), coupons, items, extras."""
+def detail_modal(
+    purchase_id: str,
+    purchase_id_type: str,
+    detail: PurchaseDetail,
+    *,
+    awaiting: int | None = None,
+) -> dict[str, Any]:
+    """One purchase in full: receipt, money, points (flagging a cap), coupons, items, extras.
+
+    ``awaiting`` is the card's points awaiting fulfilment (the detail answer has no such
+    figure), so the modal flags a cap exactly when the card does.
+    """
     total = _number(detail.purchase_total)
     if detail.currency and detail.purchase_total is not None:
         total += " " + escape(_clip(detail.currency, 10))
@@ -749,9 +868,15 @@ def detail_modal(purchase_id: str, purchase_id_type: str, detail: PurchaseDetail
             ]
         ),
     ]
-    if detail.capped and detail.points_earned is not None and detail.points_awarded is not None:
-        over = _count(detail.points_earned - detail.points_awarded, "point")
-        blocks.append(_context(f"{_WARNING} Capped: {over} earned over the cap, not awarded."))
+    over = points_over_cap(detail.points_earned, detail.points_awarded, awaiting)
+    if over:
+        blocks.append(
+            _context(
+                f"{_WARNING} Capped: {_count(over, 'point')} earned over the cap, not awarded."
+            )
+        )
+    if awaiting:
+        blocks.append(_context(f"{_AWAITING} {_count(awaiting, 'point')} awaiting fulfilment."))
     if detail.coupons:
         lines = [_coupon_line(c) for c in detail.coupons]
         lines = _limited_lines(lines, most=_COUPONS_SHOWN, chars=_COUPONS_CHARS, noun="coupons")
@@ -777,3 +902,17 @@ def detail_error_modal(
         "It may be too recent or have been removed. Check the purchase id.",
     )
     return _detail_modal([_section(text)])
+
+
+def detail_not_shown_modal(purchase_id: str, purchase_id_type: str) -> dict[str, Any]:
+    """Slack refused the filled modal: replaces "Loading…" so it never stays forever."""
+    name = _purchase_name(purchase_id, purchase_id_type)
+    return _detail_modal(
+        [
+            _section(
+                f"{_WARNING} *The details of {name} could not be shown.*\n"
+                "Close this and click *Details* again; if it keeps happening, tell a Slack "
+                "admin (the bot's log has the details)."
+            )
+        ]
+    )

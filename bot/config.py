@@ -22,6 +22,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SANDBOX_API_KEY = "sandbox-key"
 
 
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+"""CrowdTwist bodies larger than this are refused: a page of 10 purchases is a few kB."""
+
+
 class Mode(StrEnum):
     """How the bot meets Slack."""
 
@@ -76,6 +80,9 @@ class Settings(BaseSettings):
     # One budget for every replica (prefetches included); the contract caps a program at
     # 10,000 requests a minute, and the bot is not the program's only client. 0: no budget.
     crowdtwist_rate_limit_per_minute: int = Field(default=6000, ge=0, le=1_000_000)
+    crowdtwist_max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES, ge=64 * 1024, le=1024**3
+    )
 
     # Caching and speed
     cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)

@@ -15,7 +15,7 @@ from bot.audit import Actor
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import PurchasePage
-from bot.query import PurchaseQuery
+from bot.query import MAX_PAGE, PurchaseQuery
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,13 @@ def prefetch_neighbours(services: Services, query: PurchaseQuery, page: Purchase
     """Warm the cache with the pages Previous and Next would show, so a click is instant."""
     if not services.settings.prefetch_adjacent_pages:
         return
+    # A link is upstream data: only pages that exist are worth a request (a next_page link
+    # to page 99,999,999,999 is not).
+    last = min(cards.page_count(page.paging), MAX_PAGE)
     targets = [
         number
         for number in (page.paging.next_page_number, page.paging.prev_page_number)
-        if number is not None and number != query.page
+        if number is not None and number != query.page and 1 <= number <= last
     ]
     if targets:
         services.crowdtwist.prefetch_history(

@@ -977,11 +977,25 @@ def _twice(name: str, first: str, second: str) -> UsageError:
 # Identifiers in a message (the "Purchase history" shortcut)
 # --------------------------------------------------------------------------------------------
 
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://\S+|\bwww\.\S+")
-_EMAIL_LOCAL = r"[\w.%+\-]++"
+# The scanner is linear in the message's length by construction: no pattern here can run over
+# the whole text from many starting points. Links and emails are found from their anchors
+# ("://", "www.", "@") with each regex confined to a window of bounded length around the
+# anchor (``_SCHEME_MAX``, ``_LOCAL_MAX`` and ``_DOMAIN_MAX`` characters), so the windows
+# add up to at most a constant times the text. The other patterns either fail at once at a
+# position or (possessively) consume the run they match and never look at it again.
+_SCHEME_MAX = 32
+_LOCAL_MAX = 64  # RFC 5321: a local part has at most 64 characters
+_DOMAIN_MAX = 253  # and a domain at most 253
+_SCHEME_CHARS_REVERSED = re.compile(rf"[A-Za-z0-9+.\-]{{0,{_SCHEME_MAX}}}")
+_WORD_CHAR = re.compile(r"\w")
+_SPACE = re.compile(r"\s")
+_EMAIL_LOCAL_CHARS = r"[\w.%+'\-]"
+"""What a local part may hold here: letters, digits, ``_ . % + ' -`` (``o'brien+vip``)."""
+_EMAIL_LOCAL_REVERSED = re.compile(rf"{_EMAIL_LOCAL_CHARS}{{0,{_LOCAL_MAX + 1}}}")
 _EMAIL_DOMAIN = r"(?:[^\W_][\w\-]*+(?<!-)\.)+[^\W\d_]{2,}+"
-_EMAIL_IN_TEXT = re.compile(rf"(?<![\w.%+\-]){_EMAIL_LOCAL}@{_EMAIL_DOMAIN}(?![\w\-]|\.[^\W_])")
-_EMAIL_EXACT = re.compile(rf"{_EMAIL_LOCAL}@{_EMAIL_DOMAIN}")
+_EMAIL_DOMAIN_AT = re.compile(_EMAIL_DOMAIN)
+_EMAIL_GOES_ON = re.compile(r"[\w\-]|\.[^\W_]")
+_EMAIL_EXACT = re.compile(rf"{_EMAIL_LOCAL_CHARS}++@{_EMAIL_DOMAIN}")
 _DATE_OR_TIME_IN_TEXT = re.compile(
     r"(?<![0-9./\-])"
     r"(?:[0-9]{4}[\-/][0-9]{1,2}[\-/][0-9]{1,2}"
@@ -995,8 +1009,10 @@ _PHONE_IN_TEXT = re.compile(
     r"(?<![\w+#/=:.,@$€£¥\-])"
     rf"(?:\+[ \u00a0]?)?{_PHONE_GROUP}"
     rf"(?:(?:[ \u00a0]?[.\-][ \u00a0]?|[ \u00a0])?{_PHONE_GROUP})*+"
-    r"(?![\w@]|[.\-/][0-9])"
 )
+# Checked after a phone candidate rather than inside its pattern: a failed look-ahead at the
+# end of a long run of digit groups would make the regex retry from every group in the run.
+_PHONE_GOES_ON = re.compile(r"[\w@]|[.\-/][0-9]")
 _THOUSANDS = re.compile(r"[0-9]{1,3}([., \u00a0])[0-9]{3}(?:\1[0-9]{3})+")
 _NOT_A_PHONE_BEFORE = re.compile(
     r"\b(?:order|invoice|receipt|ticket|case|ref|reference|tracking|confirmation|transaction"
@@ -1008,6 +1024,100 @@ _NOT_A_PHONE_BEFORE = re.compile(
 def _blank(match: re.Match[str]) -> str:
     """Spaces as wide as the match, so later positions still line up."""
     return " " * len(match.group(0))
+
+
+def _blank_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with each (start, end) span (in order, not overlapping) replaced by spaces."""
+    parts, last = [], 0
+    for start, end in spans:
+        parts += [text[last:start], " " * (end - start)]
+        last = end
+    return "".join(parts) + text[last:]
+
+
+def _word_end(text: str, start: int) -> int:
+    """Where the run of non-space characters from ``start`` ends."""
+    space = _SPACE.search(text, start)
+    return len(text) if space is None else space.start()
+
+
+def _starts_word(text: str, at: int) -> bool:
+    return at == 0 or not _WORD_CHAR.match(text, at - 1)
+
+
+def _scheme_start(text: str, colon: int) -> int | None:
+    """Where the scheme before ``://`` at ``colon`` begins (a letter at a word start), if any.
+
+    Only the ``_SCHEME_MAX`` characters before the colon are read.
+    """
+    window = text[max(0, colon - _SCHEME_MAX) : colon]
+    run = _SCHEME_CHARS_REVERSED.match(window[::-1])
+    length = run.end() if run else 0
+    for at in range(colon - length, colon):
+        if text[at].isascii() and text[at].isalpha() and _starts_word(text, at):
+            return at
+    return None
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Links in plain text (``scheme://…``, ``www.…``) as (start, end) spans, in order.
+
+    Each anchor is found with ``str.find`` and a link runs to the next space, where the
+    search resumes: every character is looked at a bounded number of times.
+    """
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while (colon := text.find("://", at)) != -1:
+        start = _scheme_start(text, colon)
+        end = _word_end(text, colon + 3)
+        if start is None or end == colon + 3:
+            at = colon + 3
+            continue
+        spans.append((start, end))
+        at = end
+    masked = _blank_spans(text, spans)
+    more: list[tuple[int, int]] = []
+    at = 0
+    while (www := masked.find("www.", at)) != -1:
+        end = _word_end(masked, www + 4)
+        if end > www + 4 and _starts_word(masked, www):
+            more.append((www, end))
+            at = end
+        else:
+            at = www + 4
+    return sorted(spans + more)
+
+
+def email_spans(text: str) -> list[tuple[int, int]]:
+    """Emails in plain text as (start, end) spans, in order; the text is read around each ``@``.
+
+    For each ``@`` the local part is read backwards over at most ``_LOCAL_MAX + 1``
+    characters and the domain forwards over at most ``_DOMAIN_MAX`` (a longer local part or
+    domain is not an email), so each ``@`` costs a bounded amount of work.
+    """
+    spans: list[tuple[int, int]] = []
+    at = 0
+    while (sign := text.find("@", at)) != -1:
+        at = sign + 1
+        if spans and sign < spans[-1][1]:
+            continue
+        before = text[max(0, sign - _LOCAL_MAX - 1) : sign][::-1]
+        local = _EMAIL_LOCAL_REVERSED.match(before)
+        size = local.end() if local else 0
+        if not size or size > _LOCAL_MAX or (spans and sign - size < spans[-1][1]):
+            continue
+        domain = _EMAIL_DOMAIN_AT.match(text[sign + 1 : sign + 1 + _DOMAIN_MAX + 1])
+        if domain is None or domain.end() > _DOMAIN_MAX:
+            continue
+        end = sign + 1 + domain.end()
+        if _EMAIL_GOES_ON.match(text, end):
+            continue
+        start = sign - size
+        while text[start] in ".'":  # a local part starts with neither; a quote is prose
+            start += 1
+        if start < sign:
+            spans.append((start, end))
+    return spans
 
 
 def _separator_style(between: str) -> str:
@@ -1070,6 +1180,8 @@ def _phone_in_text(segment: str) -> str | None:
 
 def _email_in_markup(address: str) -> str | None:
     email = address.strip().rstrip(".,;")
+    if len(email) > MAX_MEMBER_LENGTH:
+        return None
     return email if _EMAIL_EXACT.fullmatch(email) else None
 
 
@@ -1103,12 +1215,14 @@ def find_member_identifiers(text: str) -> list[tuple[str, IdType]]:
         return _blank(match)
 
     masked = _SLACK_MARKUP.sub(markup, text)
-    masked = _URL_IN_TEXT.sub(_blank, masked)
-    for match in _EMAIL_IN_TEXT.finditer(masked):
-        found.append((match.start(), match.group(0).lstrip("."), IdType.EMAIL))
-    masked = _EMAIL_IN_TEXT.sub(_blank, masked)
+    masked = _blank_spans(masked, url_spans(masked))
+    emails = email_spans(masked)
+    found.extend((start, masked[start:end], IdType.EMAIL) for start, end in emails)
+    masked = _blank_spans(masked, emails)
     masked = _DATE_OR_TIME_IN_TEXT.sub(_blank, masked)
     for match in _PHONE_IN_TEXT.finditer(masked):
+        if _PHONE_GOES_ON.match(masked, match.end()):
+            continue
         for offset, segment in _phone_segments(match.group(0)):
             at = match.start() + offset
             phone = _phone_in_text(segment)

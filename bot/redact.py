@@ -17,6 +17,8 @@ _HARMLESS = re.compile(
 )
 _SECRET = re.compile(r"\b(?:xox[abposr]|xapp)-[\w-]+|CTApiKey\s+\S+", re.IGNORECASE)
 _MIN_ID_DIGITS = 7
+_TAG_LENGTH = 16
+_MEMBER_TAG = re.compile(rf"(?<![\w-])m_[0-9a-f]{{{_TAG_LENGTH}}}(?![\w-])")
 
 
 def _mask_number(match: re.Match[str]) -> str:
@@ -30,15 +32,27 @@ def _mask_number(match: re.Match[str]) -> str:
     return text
 
 
-def redact_text(text: str) -> str:
-    """Mask emails, phone numbers and long ids, bracketed ids and tokens in free text."""
+def _redact_piece(text: str) -> str:
     text = _BRACKETED.sub("[…]", text)
     text = _SECRET.sub("[secret]", text)
     text = _EMAIL.sub("[email]", text)
     return _NUMBER_RUN.sub(_mask_number, text)
 
 
+def redact_text(text: str) -> str:
+    """Mask emails, phone numbers and long ids, bracketed ids and tokens in free text.
+
+    Member tags (:func:`member_hash`) are already safe and pass through byte for byte: a tag
+    is how an auditor follows one member, and a hex digest often holds a run of 7+ digits
+    that would otherwise be masked as a number.
+    """
+    pieces = _MEMBER_TAG.split(text)
+    tags = _MEMBER_TAG.findall(text)
+    masked = [_redact_piece(piece) for piece in pieces]
+    return "".join(part for pair in zip(masked, [*tags, ""], strict=True) for part in pair)
+
+
 def member_hash(member: str, key: bytes) -> str:
     """A keyed, stable, non-reversible tag for a member id: the same member, the same tag."""
     digest = hmac.new(key, member.strip().lower().encode(), hashlib.sha256).hexdigest()
-    return "m_" + digest[:16]
+    return "m_" + digest[:_TAG_LENGTH]

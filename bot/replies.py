@@ -6,7 +6,9 @@ down, and the operator's log says what happened (never the message's content).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import Awaitable
 from typing import Any
 
@@ -16,9 +18,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.audit import Actor
 from bot.blockkit import Message
 from bot.config import ReplyVisibility
 from bot.lookup import Deliver
@@ -26,12 +32,62 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
+RESPONSE_URL_TIMEOUT_SECONDS = 10
+"""A ``response_url`` post that takes longer is given up (and the answer goes elsewhere)."""
+SLACK_RETRY_AFTER_MAX_SECONDS = 3.0
+"""The longest the bot waits on Slack's ``Retry-After`` before trying again (20 s was seen)."""
+
+
+_sleep = asyncio.sleep  # one name the tests can replace without touching asyncio itself
+
+
+def retry_after_seconds(headers: dict[str, Any]) -> float:
+    """Slack's ``Retry-After`` in seconds (1 when missing or unreadable), never negative."""
+    for name, values in headers.items():
+        if name.lower() == "retry-after":
+            raw = values[0] if isinstance(values, list | tuple) and values else values
+            try:
+                seconds = float(str(raw).strip())
+            except ValueError:
+                return 1.0
+            return max(0.0, seconds) if math.isfinite(seconds) else 1.0
+    return 1.0
+
+
+class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry, but waiting at most ``max_wait_seconds`` whatever Slack asks.
+
+    slack_sdk sleeps the full ``Retry-After``; an answer that waits 20 s is an answer the
+    agent has stopped waiting for, so the wait is capped and, if Slack still refuses, the
+    delivery falls back to another route.
+    """
+
+    def __init__(
+        self, max_retry_count: int = 2, max_wait_seconds: float = SLACK_RETRY_AFTER_MAX_SECONDS
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait_seconds = max_wait_seconds
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a rate-limit retry without a response")
+        state.next_attempt_requested = True
+        await _sleep(min(retry_after_seconds(response.headers), self.max_wait_seconds))
+        state.increment_current_attempt()
+
 
 def retry_handlers() -> list[Any]:
-    """Retries as Slack asks: connection errors, 429 with Retry-After, 5xx; all bounded."""
+    """Retries as Slack asks: connection errors, 429 (Retry-After, capped), 5xx; all bounded."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        CappedRateLimitRetryHandler(max_retry_count=2),
         AsyncServerErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -63,7 +119,10 @@ async def post_to_response_url(
     if not replace_original:
         payload["response_type"] = response_type(services, private=private)
     client = AsyncWebhookClient(
-        url, session=await services.session(), retry_handlers=retry_handlers()
+        url,
+        timeout=RESPONSE_URL_TIMEOUT_SECONDS,
+        session=await services.session(),
+        retry_handlers=retry_handlers(),
     )
     try:
         response = await client.send_dict(payload)
@@ -76,14 +135,44 @@ async def post_to_response_url(
     return True
 
 
-def via_response_url(services: Services, url: str | None, *, in_place: bool = False) -> Deliver:
+def via_response_url(
+    services: Services,
+    url: str | None,
+    *,
+    actor: Actor,
+    in_place: bool = False,
+    thread_ts: str | None = None,
+) -> Deliver:
     """Deliver through a ``response_url``: a card replaces the original when ``in_place``;
-    an error is always a separate private note (a failed click keeps the card)."""
+    an error is always a separate private note (a failed click keeps the card).
+
+    When Slack refuses the ``response_url`` (404, 5xx, a timeout), the answer goes into the
+    conversation instead (``chat.postEphemeral``, or visible when configured), and as the
+    last resort into the person's DM with the bot: an answer is never silently lost.
+    """
 
     async def deliver(message: Message, ok: bool) -> bool:
-        return await post_to_response_url(
+        if await post_to_response_url(
             services, url, message, replace_original=in_place and ok, private=not ok
-        )
+        ):
+            return True
+        client, user = services.slack, actor.user_id
+        if client is None or not user:
+            return False
+        if actor.channel_id:
+            log.info("answering in the conversation instead of the response_url")
+            if await post_to_conversation(
+                services,
+                client,
+                channel=actor.channel_id,
+                user=user,
+                message=message,
+                thread_ts=thread_ts,
+                private=not ok,
+            ):
+                return True
+        log.info("answering in the DM instead")
+        return await post_to_dm(client, user, message)
 
     return deliver
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from typing import Any
+from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -30,6 +36,76 @@ SERVICES = web.AppKey("services", Services)
 STARTED = web.AppKey("started", float)
 
 
+# A client that hangs up (or garbles the body) mid-request: nobody is left to answer.
+_BODY_CUT_SHORT: tuple[type[BaseException], ...] = (
+    ConnectionError,  # aiohttp's ClientConnectionResetError and "Connection lost" among them
+    ClientPayloadError,
+    HttpProcessingError,
+)
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """A Slack request body as the listeners read it.
+
+    JSON bodies are decoded; a form with a ``payload`` field (interactivity) is that field's
+    JSON; any other form (slash commands) is its fields. Bolt's own ``parse_body`` looks for
+    the word "payload" anywhere in the raw form, so a command typed as
+    ``/purchases payload@example.com`` would come out empty and go unanswered.
+    Raises ``ValueError`` for a body that is none of these.
+    """
+    if not text:
+        return {}
+    if content_type == "application/json" or text.startswith("{"):
+        data: Any = json.loads(text)
+    else:
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        data = json.loads(fields["payload"]) if "payload" in fields else fields
+    if not isinstance(data, dict):
+        raise ValueError("a Slack request body is an object")
+    return data
+
+
+class SlackHttpRequest(AsyncBoltRequest):
+    """Bolt's request with the body parsed by :func:`parse_slack_body`.
+
+    ``raw_body`` stays the untouched text, so Bolt still verifies the signature on exactly
+    the bytes Slack signed; only ``body`` (and the context Bolt derives from it) change.
+    """
+
+    def __init__(
+        self,
+        *,
+        body: str,
+        query: str | dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(body=body, query=query, headers=headers, context=context, mode="http")
+        self.body = parse_slack_body(self.raw_body, self.content_type)
+        self.context = build_async_context(AsyncBoltContext(context or {}), self.body)
+
+    def to_copyable(self) -> SlackHttpRequest:
+        return SlackHttpRequest(
+            body=self.raw_body,
+            query=dict(self.query),
+            headers=dict(self.headers),
+            context=self.context.to_copyable(),
+        )
+
+
+def _signature_headers_well_formed(request: web.Request) -> bool:
+    """Slack's two signature headers are present and shaped as Slack sends them.
+
+    Anything else cannot be a signed request: it is refused before Bolt, which would
+    otherwise fail on a non-numeric timestamp with a traceback.
+    """
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    return bool(_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature))
+
+
 def _signed(request: web.Request, body: bytes, services: Services) -> bool:
     secret = services.settings.slack_signing_secret
     if secret is None:
@@ -41,13 +117,20 @@ def _signed(request: web.Request, body: bytes, services: Services) -> bool:
 async def slack_events(request: web.Request) -> web.Response:
     """Hand a Slack request to Bolt (which verifies the signature); malformed input is a 4xx."""
     bolt_app, services = request.app[BOLT_APP], request.app[SERVICES]
-    body = await request.read()
+    if not _signature_headers_well_formed(request):
+        log.debug("refused a request without well-formed signature headers")
+        return web.Response(status=401, text="invalid signature")
+    try:
+        body = await request.read()
+    except _BODY_CUT_SHORT as exc:
+        log.debug("client hung up mid-body: %s", type(exc).__name__)
+        return web.Response(status=400, text="incomplete request body")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return web.Response(status=400, text="body is not UTF-8")
     try:
-        bolt_request = AsyncBoltRequest(
+        bolt_request = SlackHttpRequest(
             body=text, query=request.query_string, headers=dict(request.headers)
         )
     except (ValueError, TypeError, KeyError, AttributeError):

@@ -14,6 +14,7 @@ from bot.audit import AuditLog
 from bot.config import Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
+from bot.replay import SeenRequests
 from bot.shared_state import SharedState
 
 
@@ -35,6 +36,7 @@ class Services:
     access: AccessPolicy
     audit: AuditLog
     inflight: InFlight = field(default_factory=InFlight)
+    replays: SeenRequests = field(default_factory=SeenRequests)
     today: Callable[[], date] = utc_today
     http: aiohttp.ClientSession | None = None
     slack: AsyncWebClient | None = None

@@ -18,6 +18,12 @@ CHANNEL = "C0SUPPORT"
 TEAM = "T0BRAND01"
 
 _tokens = itertools.count(1)
+_triggers = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """A fresh trigger id, as Slack gives each command, click and submission its own."""
+    return f"trig-{next(_triggers)}"
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -66,7 +72,14 @@ class SlackDriver:
         return response, time.perf_counter() - started
 
     async def command(
-        self, text: str, *, user: str = USER, channel: str = CHANNEL, trigger_id: str = "trig-1"
+        self,
+        text: str,
+        *,
+        user: str = USER,
+        channel: str = CHANNEL,
+        trigger_id: str | None = None,
+        channel_name: str = "support",
+        user_name: str = "agent",
     ) -> Sent:
         url, token = self.new_response_url()
         form = {
@@ -74,20 +87,21 @@ class SlackDriver:
             "team_id": TEAM,
             "team_domain": "brand",
             "channel_id": channel,
-            "channel_name": "support",
+            "channel_name": channel_name,
             "user_id": user,
-            "user_name": "agent",
+            "user_name": user_name,
             "command": "/purchases",
             "text": text,
             "api_app_id": "A0PURCHASE",
             "response_url": url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
         response, took = await self.post(urlencode(form).encode())
         return Sent(response, took, url, token)
 
     async def interactive(self, payload: dict[str, Any]) -> Sent:
         url, token = self.new_response_url()
+        payload.setdefault("trigger_id", new_trigger_id())
         payload.setdefault("response_url", url)
         payload.setdefault("team", {"id": TEAM, "domain": "brand"})
         payload.setdefault("api_app_id", "A0PURCHASE")
@@ -106,6 +120,7 @@ class SlackDriver:
         ephemeral: bool = True,
         thread_ts: str | None = None,
         message: dict[str, Any] | None = None,
+        trigger_id: str | None = None,
     ) -> Sent:
         container: dict[str, Any] = {
             "type": "message",
@@ -120,7 +135,7 @@ class SlackDriver:
             "user": {"id": user, "username": "agent", "team_id": TEAM},
             "channel": {"id": channel, "name": "support"},
             "container": container,
-            "trigger_id": "trig-click",
+            "trigger_id": trigger_id or new_trigger_id(),
             "actions": [
                 {
                     "type": "button",
@@ -154,7 +169,6 @@ class SlackDriver:
             {
                 "type": "message_action",
                 "callback_id": "purchase_history",
-                "trigger_id": "trig-shortcut",
                 "message_ts": ts,
                 "user": {"id": user, "username": "agent", "team_id": TEAM},
                 "channel": {"id": channel, "name": "support"},
@@ -173,6 +187,5 @@ class SlackDriver:
                 "type": "view_submission",
                 "user": {"id": user, "username": "agent", "team_id": TEAM},
                 "view": submitted,
-                "trigger_id": "trig-submit",
             }
         )

@@ -425,7 +425,32 @@ def test_worst_case_card_stays_within_limits() -> None:
 
 def test_backticks_in_an_id_do_not_break_code_formatting() -> None:
     card = cards.purchase_card(query(), page_of([purchase("a`b")]))
-    assert "*Order* a`b  ·" in seen(card)
+    assert "*Order* `a\u02cbb`  ·" in seen(card)
+
+
+@pytest.mark.parametrize(
+    "nasty", ["`https://evil.example` `@channel`", "x` <!channel> `y", "``", "`@here"]
+)
+def test_backticks_in_members_and_ids_leave_every_piece_inside_code(nasty: str) -> None:
+    messages = [
+        cards.purchase_card(query(nasty), page_of([purchase(nasty)])),
+        cards.crowdtwist_error_message(CrowdTwistError(ErrorKind.NOT_FOUND, "none"), query(nasty)),
+        cards.loading_message(query(nasty)),
+    ]
+    views = [cards.detail_loading_modal(nasty, "order_id")]
+    for blocks in [m["blocks"] for m in messages] + [v["blocks"] for v in views]:
+        for block in blocks:
+            texts = [
+                block.get("text"),
+                *list(block.get("fields") or []),
+                *list(block.get("elements") or []),
+            ]
+            for obj in texts:
+                if isinstance(obj, dict) and obj.get("type") == "mrkdwn":
+                    assert obj["verbatim"] is True
+                    # every backtick pairs up: outside text never escapes its code span
+                    assert obj["text"].count("`") % 2 == 0, obj["text"]
+                    assert "<!channel>" not in obj["text"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -932,3 +957,150 @@ def test_any_detail_renders_within_limits(
     view = cards.detail_modal(purchase_id, purchase_id_type, data)
     assert_valid_view(view)
     assert_escaped(view)
+
+
+# -- one cap rule, Details buttons a click accepts, accessible names -------------------------
+
+
+@pytest.mark.parametrize(
+    ("earned", "awarded", "awaiting", "over"),
+    [
+        (298, 0, 298, 0),  # NW-400026: all still awaiting fulfilment
+        (500, 400, 100, 0),
+        (701, 400, 300, 1),
+        (500, 400, None, 100),
+        (None, 400, None, 0),
+        (500, None, 0, 0),
+        (400, 500, 0, 0),
+    ],
+)
+def test_points_over_cap_is_earned_beyond_awarded_plus_awaiting(
+    earned: int | None, awarded: int | None, awaiting: int | None, over: int
+) -> None:
+    assert cards.points_over_cap(earned, awarded, awaiting) == over
+
+
+def test_the_detail_modal_does_not_call_awaiting_points_capped() -> None:
+    awaiting = detail(points_earned=298, points_awarded=0)
+    text = seen(cards.detail_modal("NW-400026", "order_id", awaiting, awaiting=298))
+    assert "Capped" not in text
+    assert "298 points awaiting fulfilment" in text
+    capped = seen(
+        cards.detail_modal(
+            "R-1", "order_id", detail(points_earned=701, points_awarded=400), awaiting=300
+        )
+    )
+    assert "Capped: 1 point earned over the cap" in capped
+
+
+@given(
+    earned=st.none() | st.integers(0, 10**6),
+    awarded=st.none() | st.integers(0, 10**6),
+    awaiting=st.none() | st.integers(0, 10**6),
+)
+def test_card_and_modal_flag_a_cap_on_the_same_purchases(
+    earned: int | None, awarded: int | None, awaiting: int | None
+) -> None:
+    row = purchase(
+        total_points_earned=earned,
+        total_points_awarded=awarded,
+        points_awaiting_fulfillment=awaiting,
+    )
+    card = cards.purchase_card(query(), page_of([row]))
+    ref = cards.PurchaseRef.decode(buttons(card)[f"{DETAILS_ACTION_PREFIX}_0"]["value"])
+    assert ref is not None and ref.awaiting == awaiting
+    modal = cards.detail_modal(
+        "order_100",
+        "order_id",
+        detail(points_earned=earned, points_awarded=awarded),
+        awaiting=ref.awaiting,
+    )
+    assert ("Capped" in seen(card)) == ("Capped" in seen(modal))
+
+
+@settings(max_examples=300)
+@given(
+    purchase_id=st.text(min_size=1, max_size=300)
+    | st.integers(250, 2000).map(lambda n: "x" * n)
+    | st.integers(100, 300).map(lambda n: "😀" * n),
+    id_type=st.sampled_from(["order_id", "receipt_id", "weird", ""]),
+)
+def test_a_details_button_is_drawn_exactly_when_a_click_accepts_it(
+    purchase_id: str, id_type: str
+) -> None:
+    row = purchase(purchase_id, purchase_id_type=id_type or None)
+    card = cards.purchase_card(query(), page_of([row]))
+    assert_valid_message(card)
+    drawn = buttons(card).get(f"{DETAILS_ACTION_PREFIX}_0")
+    accepts = cards.PurchaseRef.decode(
+        cards.PurchaseRef(purchase_id, row.purchase_id_type).encode()
+    )
+    assert (drawn is not None) == (accepts is not None)
+    if drawn is not None:
+        assert cards.PurchaseRef.decode(drawn["value"]) == accepts
+
+
+def test_ids_of_256_characters_and_more_get_no_details_button() -> None:
+    for size, drawn in ((255, True), (256, False), (1976, False)):
+        found = buttons(cards.purchase_card(query(), page_of([purchase("x" * size)])))
+        assert (f"{DETAILS_ACTION_PREFIX}_0" in found) is drawn, size
+
+
+def test_each_details_button_names_its_purchase_for_screen_readers() -> None:
+    rows = [purchase(f"order_{i}") for i in range(9)] + [
+        purchase("R-" + "9" * 200, purchase_id_type="receipt_id")
+    ]
+    found = buttons(cards.purchase_card(query(), page_of(rows)))
+    labels = [found[f"{DETAILS_ACTION_PREFIX}_{i}"]["accessibility_label"] for i in range(10)]
+    assert labels[0] == "Details of Order order_0"
+    assert labels[9].startswith("Details of Receipt R-999")
+    assert len(set(labels)) == 10
+    assert all(len(label) <= 75 for label in labels)
+
+
+_markup_soup = st.text(alphabet="&<>ab@U#|", max_size=6000)
+
+
+@settings(max_examples=200)
+@given(reason=st.none() | _markup_soup, admin_hint=st.none() | _markup_soup)
+def test_denied_message_stays_within_a_section_after_escaping(
+    reason: str | None, admin_hint: str | None
+) -> None:
+    message = cards.denied_message(admin_hint, reason=reason)
+    assert_valid_message(message)
+    text = message["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000
+    for piece in re.findall(r"&[^;]*?…|<[^>]*?…", text):
+        raise AssertionError(f"half an entity or mention before a cut: {piece!r}")
+
+
+def test_denied_message_of_ampersands_is_clipped_after_escaping() -> None:
+    message = cards.denied_message("&" * 1000, reason="&" * 1000)
+    assert_valid_message(message)
+    assert "&amp;…" in message["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01 00:00 UTC"),
+        ("1969-12-31T23:59:00Z", "1969-12-31 23:59 UTC"),
+    ],
+)
+def test_dates_before_1970_show_the_fallback_text_not_a_negative_date_token(
+    moment: str, shown: str
+) -> None:
+    card = cards.purchase_card(query(), page_of([purchase(last_date_purchased=moment)]))
+    assert_valid_message(card)
+    text = json.dumps(card)
+    assert "<!date^-" not in text
+    assert shown in seen(card)
+    modal = cards.detail_modal("o1", "order_id", detail(date_purchased=moment))
+    assert "<!date^-" not in json.dumps(modal)
+
+
+def test_dates_from_1970_on_keep_the_local_time_token() -> None:
+    card = cards.purchase_card(
+        query(), page_of([purchase(last_date_purchased="1970-01-01T00:00:00Z")])
+    )
+    assert "<!date^0^" in json.dumps(card)

@@ -103,12 +103,22 @@ def test_envelope_2_error_string_is_the_reason() -> None:
     assert (error.kind, error.reason) == (ErrorKind.UNAVAILABLE, "internal_error")
 
 
-def test_invalid_input_shows_the_upstream_message() -> None:
+def test_invalid_input_shows_what_helps_not_the_upstream_text_verbatim() -> None:
     error = error_from_response(
         400, envelope_2("invalid_parameter", "ID type is invalid."), what="member"
     )
     assert error.kind is ErrorKind.INVALID_INPUT
     assert str(error) == "CrowdTwist could not use that member: ID type is invalid."
+    echoed = error_from_response(
+        400, envelope_2("invalid_parameter", "User jane@example.com (id 332170040) is invalid.")
+    )
+    assert str(echoed).endswith(": User [email] (id [number]) is invalid.")
+    trace = "Traceback (most recent call last): " + "at com.crowdtwist.Pos.lookup() " * 20
+    long = error_from_response(400, envelope_2("invalid_date", trace))
+    assert str(long).endswith("request: CrowdTwist did not accept the dates.")
+    assert "Traceback" in long.detail
+    odd = error_from_response(400, envelope_2("too_many_items", trace), what="member")
+    assert str(odd) == "CrowdTwist could not use that member (reason: too_many_items)."
     bare = error_from_response(400, b"", what="member")
     assert str(bare) == "CrowdTwist could not use that member."
 

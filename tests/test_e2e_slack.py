@@ -318,11 +318,11 @@ def form_values(
 
 
 async def test_the_form_opens_validates_and_answers_in_the_channel(bot: RunningBot) -> None:
-    sent = await bot.driver.command("")
+    sent = await bot.driver.command("", trigger_id="trig-form")
     assert sent.response.status_code == 200
     (opened,) = await api_calls(bot.slack, "views.open")
     view = opened.message["view"]
-    assert opened.message["trigger_id"] == "trig-1"
+    assert opened.message["trigger_id"] == "trig-form"
 
     bad = await bot.driver.submit_view(view, form_values(ALICE, None, "2024-03-01", "2024-01-01"))
     assert bad.response.status_code == 200
@@ -343,11 +343,11 @@ async def test_the_form_opens_validates_and_answers_in_the_channel(bot: RunningB
 async def test_details_open_a_modal_then_fill_it(bot: RunningBot) -> None:
     card = await card_for(bot, ALICE)
     details = button(card, DETAILS_ACTION_PREFIX)
-    click = await bot.driver.click(details["action_id"], details["value"])
+    click = await bot.driver.click(details["action_id"], details["value"], trigger_id="trig-d")
     assert click.response.status_code == 200
     (opened,) = await api_calls(bot.slack, "views.open")
     (updated,) = await api_calls(bot.slack, "views.update")
-    assert opened.message["trigger_id"] == "trig-click"
+    assert opened.message["trigger_id"] == "trig-d"
     assert updated.message["view_id"] == opened.result["view"]["id"]
     seen = text_of(updated.message["view"])
     assert "Items" in seen and "USD" in seen

@@ -214,7 +214,7 @@ async def test_a_failed_response_url_post_is_logged_not_fatal(
     bot.slack.fail(RESPONSE_METHOD, 404, times=10)
     sent = await bot.driver.command(ALICE)
     await bot.slack.wait_for(lambda c: c.args.get("_token") == sent.token)
-    await asyncio.sleep(0.2)
+    await api_calls(bot.slack, "chat.postEphemeral")  # the fallback
     assert "response_url post refused" in caplog.text
     bot.slack.fail(RESPONSE_METHOD, 200, times=0)
     bot.slack._faults.clear()

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.cards import points_over_cap
 from bot.config import SANDBOX_API_KEY
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind, error_from_response
 from bot.crowdtwist.models import PurchaseDetail, PurchasePage
@@ -549,7 +550,11 @@ async def test_detail_of_every_purchase_agrees_with_its_history_row(
         assert subtotal - sum(c["discount"] for c in body["coupons"]) == body["purchase_total"]
         assert sum(item["points_awarded"] for item in items) == body["points_earned"]
         assert all(set(c) == {"code", "name", "discount"} for c in body["coupons"])
-        assert detail.capped == (row["total_points_earned"] > row["total_points_awarded"])
+        awaiting = row.get("points_awaiting_fulfillment")
+        over = row["total_points_earned"] - row["total_points_awarded"] - (awaiting or 0)
+        assert points_over_cap(detail.points_earned, detail.points_awarded, awaiting) == max(
+            over, 0
+        )
 
 
 async def test_detail_of_an_awkward_receipt_id(

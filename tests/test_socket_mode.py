@@ -40,8 +40,20 @@ async def test_a_command_over_socket_mode_gets_acked_and_answered(
         (card,) = await response_posts(fake_slack, "sock1")
         assert "Page 1 of 3" in text_of(card)
 
-        bad = await fake_slack.send_envelope("slash_commands", command | {"text": "x 2024-02-30"})
+        bad = await fake_slack.send_envelope(
+            "slash_commands", command | {"text": "x 2024-02-30", "trigger_id": "trig-sock-2"}
+        )
         assert "2024-02-30" in text_of(bad["payload"])
+
+        # Socket Mode payloads arrive as JSON objects: Bolt's form-parsing quirk cannot apply.
+        named = command | {
+            "trigger_id": "trig-sock-3",
+            "channel_name": "payload-team",
+            "response_url": fake_slack.response_url("sock2"),
+        }
+        await fake_slack.send_envelope("slash_commands", named)
+        (again,) = await response_posts(fake_slack, "sock2")
+        assert "Page 1 of 3" in text_of(again)
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)

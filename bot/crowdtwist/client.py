@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from bot.config import SANDBOX_API_KEY, ConfigError, Settings
+from bot.config import DEFAULT_MAX_RESPONSE_BYTES, SANDBOX_API_KEY, ConfigError, Settings
 from bot.crowdtwist.budget import PrefetchShed, RequestBudget, budget_for, prefetching
 from bot.crowdtwist.cache import PageCache, local_page_cache, page_cache_for
 from bot.crowdtwist.errors import (
@@ -89,10 +89,12 @@ class CrowdTwistClient:
 
     Create one per process and close it with :meth:`aclose` (or ``async with``).
     ``timeout`` bounds each attempt (httpx's connect/read/write/pool timeouts and a deadline on
-    the whole attempt); ``max_retries`` is the number of extra attempts after the first;
-    ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; a prefetch starts
-    only while fewer than ``max_prefetches`` fetches of any kind are in flight (prefetching is
-    spare capacity, shed first under load); ``transport`` replaces httpx's own.
+    the whole attempt, reading the body included); a body longer than ``max_response_bytes``
+    is refused as a bad answer without being held in memory; ``max_retries`` is the number
+    of extra attempts after the first; ``cache_ttl_seconds`` or ``cache_max_entries`` of 0
+    turn the cache off; a prefetch starts only while fewer than ``max_prefetches`` fetches of
+    any kind are in flight (prefetching is spare capacity, shed first under load);
+    ``transport`` replaces httpx's own.
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
     """
@@ -110,10 +112,13 @@ class CrowdTwistClient:
         cache_max_entries: int = 2000,
         max_connections: int = 100,
         max_prefetches: int = 4,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         page_cache: PageCache | None = None,
         budget: RequestBudget | None = None,
     ) -> None:
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be >= 1")
         if timeout <= 0 or max_retries < 0 or backoff_seconds < 0 or retry_after_max_seconds < 0:
             raise ValueError("timeout must be > 0; retries, backoff and retry cap must be >= 0")
         if max_connections < 1 or max_prefetches < 0:
@@ -130,6 +135,7 @@ class CrowdTwistClient:
         self._backoff = backoff_seconds
         self._retry_after_max = retry_after_max_seconds
         self._max_prefetches = max_prefetches
+        self._max_response_bytes = max_response_bytes
         self._connection_slots = asyncio.Semaphore(max_connections)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -189,6 +195,7 @@ class CrowdTwistClient:
             max_prefetches=settings.prefetch_max_concurrent,
             page_cache=page_cache_for(settings, shared, namespace=origin),
             budget=budget_for(settings, shared, namespace=origin),
+            max_response_bytes=settings.crowdtwist_max_response_bytes,
         )
 
     def __repr__(self) -> str:
@@ -420,15 +427,16 @@ class CrowdTwistClient:
         *,
         page: int | None,
         what: str,
-    ) -> httpx.Response:
-        """Send one GET, retrying what may pass; return a 2xx response or raise the mapped error."""
+    ) -> _Reply:
+        """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error."""
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
         for attempt in range(1, attempts + 1):
-            response: httpx.Response | None = None
+            response: _Reply | None = None
             failure = ""
             retryable = False
             await self._admit()
+            too_large: CrowdTwistError | None = None
             # Wait for a free connection here, before the attempt's deadline starts: time in
             # the queue is not CrowdTwist's slowness, and httpcore's own pool queue costs CPU
             # on every event while it is long.
@@ -436,8 +444,10 @@ class CrowdTwistClient:
                 self.stats.upstream_requests += 1
                 started = time.perf_counter()
                 try:
-                    async with asyncio.timeout(self._timeout):
-                        response = await self._http.get(path, params=params)
+                    async with asyncio.timeout(self._timeout):  # headers and body alike
+                        response = await self._get(path, params, template)
+                except _BodyTooLarge as exc:
+                    too_large = bad_response(f"{exc} on GET {template}")
                 except _RETRYABLE_EXCEPTIONS as exc:
                     failure, retryable = type(exc).__name__, True
                 except httpx.HTTPError as exc:
@@ -447,6 +457,10 @@ class CrowdTwistClient:
             note = functools.partial(
                 _log_attempt, template, shown_page, f"{attempt}/{attempts}", elapsed_ms
             )
+            if too_large is not None:
+                # A broken proxy or a runaway answer: another attempt would be the same.
+                note(logging.WARNING, too_large.detail, "; giving up")
+                raise self._scrub(too_large)
             if response is not None and response.is_success:
                 note(logging.DEBUG, f"HTTP {response.status_code}")
                 return response
@@ -489,6 +503,34 @@ class CrowdTwistClient:
         if self._budget is not None:
             await self._budget.admit(prefetch=prefetching.get())
 
+    async def _get(self, path: str, params: dict[str, str], template: str) -> _Reply:
+        """One GET read as a stream, so a body over ``max_response_bytes`` is never held.
+
+        ``Content-Length`` is checked before any of the body is read; without one, reading
+        stops as soon as the (decoded) bytes pass the limit. Only httpx's public streaming
+        API is used, so any transport works.
+        """
+        limit = self._max_response_bytes
+        request = self._http.build_request("GET", path, params=params)
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _BodyTooLarge(
+                    f"HTTP {response.status_code}: body of {declared} bytes "
+                    f"(Content-Length) is over the {limit}-byte limit"
+                )
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise _BodyTooLarge(
+                        f"HTTP {response.status_code}: body passed the {limit}-byte limit"
+                    )
+        finally:
+            await response.aclose()
+        return _Reply(response.status_code, response.headers, bytes(body))
+
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds before attempt ``attempt + 1``: Retry-After (capped), else full jitter."""
         if retry_after is not None:
@@ -505,6 +547,23 @@ class CrowdTwistClient:
             a.replace(self._secret, "[secret]") if isinstance(a, str) else a for a in error.args
         )
         return error
+
+
+class _BodyTooLarge(Exception):
+    """An answer's body is larger than the client accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """One answer, its body read in full (and within the size limit)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
 
 
 def _log_attempt(
@@ -581,7 +640,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _parse(response: httpx.Response, model: type[_M], *, template: str, what: str) -> _M:
+def _parse(response: _Reply, model: type[_M], *, template: str, what: str) -> _M:
     """Validate a 2xx body; anything but the documented shape is a BAD_RESPONSE.
 
     A 2xx carrying one of the error envelopes instead of data is mapped like an error answer.

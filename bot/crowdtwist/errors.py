@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -71,12 +72,26 @@ _NOT_FOUND_REASONS = {"not_found", "user_not_found", "page_not_found", "purchase
 _INVALID_REASONS = {"invalid_parameter", "invalid", "invalid_date", "invalid_id_type"}
 _UNAUTHORIZED_REASONS = {"unauthorized", "forbidden", "invalid_api_key", "access_denied"}
 _MAX_DETAIL = 300
+_MAX_SHOWN = 160
+_REASON_CODE = re.compile(r"[a-z0-9_.-]{1,40}")
+_INVALID_PHRASES = {
+    "invalid_date": "CrowdTwist did not accept the dates",
+    "invalid_id_type": "CrowdTwist did not accept the id type",
+}
 
 
 def _clip(text: str) -> str:
     """Upstream text for the operator's log: one short line, personal data masked."""
     text = redact_text(" ".join(text.split()))
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+
+
+def _for_people(upstream: str | None) -> str | None:
+    """An upstream message fit to show an agent: one short line, personal data masked."""
+    if not upstream:
+        return None
+    text = redact_text(" ".join(upstream.split()))
+    return text if 0 < len(text) <= _MAX_SHOWN else None
 
 
 def parse_error_envelope(body: Any) -> tuple[str | None, str | None]:
@@ -154,9 +169,20 @@ def error_from_response(
             "CrowdTwist is not answering right now. Please try again in a minute.",
         )
     if 400 <= status < 500:
+        # What the agent can act on: CrowdTwist's own sentence when it is one short line
+        # (masked like a log line: it may echo the member), else a phrase for the reason.
+        # Anything longer (a stack trace, an HTML page) stays in ``detail``, for the operator.
         text = f"CrowdTwist could not use that {what}"
-        shown = " ".join(upstream.split())[:_MAX_DETAIL] if upstream else ""
-        return make(ErrorKind.INVALID_INPUT, f"{text}: {shown}" if shown else text + ".")
+        shown = _for_people(upstream)
+        if shown:
+            text = f"{text}: {shown}"
+        elif reason in _INVALID_PHRASES:
+            text = f"{text}: {_INVALID_PHRASES[reason]}."
+        elif reason and _REASON_CODE.fullmatch(reason) and reason not in _INVALID_REASONS:
+            text = f"{text} (reason: {reason})."
+        else:
+            text += "."
+        return make(ErrorKind.INVALID_INPUT, text)
     return make(ErrorKind.BAD_RESPONSE, "CrowdTwist sent an answer the bot could not read.")
 
 

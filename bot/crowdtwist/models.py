@@ -86,19 +86,6 @@ class Purchase(_Lenient):
     _utc = field_validator("last_date_purchased", mode="after")(_as_utc)
 
     @property
-    def capped_points(self) -> int:
-        """Points earned but neither awarded nor awaiting: what a point cap took away."""
-        earned, awarded = self.total_points_earned, self.total_points_awarded
-        if earned is None or awarded is None:
-            return 0
-        return max(0, earned - awarded - (self.points_awaiting_fulfillment or 0))
-
-    @property
-    def capped(self) -> bool:
-        """True when a point cap applied (earned exceeds awarded plus awaiting)."""
-        return self.capped_points > 0
-
-    @property
     def awaiting(self) -> bool:
         """True when some points are still awaiting fulfilment."""
         return bool(self.points_awaiting_fulfillment and self.points_awaiting_fulfillment > 0)
@@ -202,9 +189,3 @@ class PurchaseDetail(_Lenient):
     @classmethod
     def _null_dict_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
-
-    @property
-    def capped(self) -> bool:
-        """True when more points were earned than awarded (a point cap applied)."""
-        earned, awarded = self.points_earned, self.points_awarded
-        return earned is not None and awarded is not None and earned > awarded

@@ -8,7 +8,6 @@ middleware, so seeing a card never grants paging.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 from typing import Any
@@ -20,7 +19,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import cards
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, bad_response
-from bot.crowdtwist.models import PurchaseIdType
 from bot.export import gather_history, to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
@@ -47,31 +45,18 @@ UPLOAD_REFUSED: Message = {
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    first = actions[0]
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
     return first if isinstance(first, dict) else {}
 
 
 def _thread_of(body: dict[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    return container.get("thread_ts") or message.get("thread_ts")
-
-
-def decode_purchase_ref(value: str | None) -> tuple[str, str] | None:
-    """(purchase id, purchase id type) from a Details button's value, or None if invalid."""
-    try:
-        data = json.loads(value or "")
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    purchase_id, id_type = data.get("id"), data.get("t")
-    if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= 255:
-        return None
-    if id_type not in {t.value for t in PurchaseIdType}:
-        return None
-    return purchase_id, str(id_type)
+    """The thread the clicked message is in (payload values are untrusted: strings only)."""
+    for part in (body.get("container"), body.get("message")):
+        thread = part.get("thread_ts") if isinstance(part, dict) else None
+        if isinstance(thread, str) and thread:
+            return thread
+    return None
 
 
 async def _stale(services: Services, body: dict[str, Any]) -> None:
@@ -115,7 +100,13 @@ def register(app: AsyncApp, services: Services) -> None:
         query = await clicked_query(services, body)
         if query is None:
             return
-        reply = via_response_url(services, body.get("response_url"), in_place=True)
+        reply = via_response_url(
+            services,
+            body.get("response_url"),
+            actor=actor_of(body),
+            in_place=True,
+            thread_ts=_thread_of(body),
+        )
         await answer_lookup(services, query, actor_of(body), entry="choose", deliver=reply)
 
     @app.action(OPEN_FORM_ACTION)
@@ -134,11 +125,11 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.tracked
     async def show_details(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        ref = decode_purchase_ref(_action(body).get("value"))
+        ref = cards.PurchaseRef.decode(_action(body).get("value"))
         if ref is None:
             await _stale(services, body)
             return
-        await show_purchase_detail(services, client, body, *ref)
+        await show_purchase_detail(services, client, body, ref)
 
     @app.action(EXPORT_ACTION)
     @services.inflight.tracked
@@ -164,7 +155,13 @@ async def show_page_in_place(
         query,
         actor_of(body),
         entry=entry,
-        deliver=via_response_url(services, body.get("response_url"), in_place=True),
+        deliver=via_response_url(
+            services,
+            body.get("response_url"),
+            actor=actor_of(body),
+            in_place=True,
+            thread_ts=_thread_of(body),
+        ),
         error_message=functools.partial(cards.page_failed_message, action_id=action_id),
     )
 
@@ -173,10 +170,10 @@ async def show_purchase_detail(
     services: Services,
     client: AsyncWebClient,
     body: dict[str, Any],
-    purchase_id: str,
-    purchase_id_type: str,
+    ref: cards.PurchaseRef,
 ) -> None:
     """Open the detail modal at once (the trigger lasts 3 s), then fill it from CrowdTwist."""
+    purchase_id, purchase_id_type = ref.purchase_id, ref.purchase_id_type
     try:
         opened = await client.views_open(
             trigger_id=body.get("trigger_id") or "",
@@ -197,16 +194,19 @@ async def show_purchase_detail(
         view = cards.detail_error_modal(purchase_id, purchase_id_type, bad_response("internal"))
         outcome = "internal_error"
     else:
-        view = cards.detail_modal(purchase_id, purchase_id_type, detail)
+        view = cards.detail_modal(purchase_id, purchase_id_type, detail, awaiting=ref.awaiting)
         outcome = "ok"
     await services.audit.record(
         services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
         services.slack,
     )
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not fill the detail modal: %s", exc.response.get("error"))
+    if await delivered("fill the detail modal", client.views_update(view_id=view_id, view=view)):
+        return
+    # Never leave the modal on "Loading…": say what happened instead (a smaller view).
+    failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
+    await delivered(
+        "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
+    )
 
 
 def export_filename(query: PurchaseQuery) -> str:

@@ -42,5 +42,5 @@ def register(app: AsyncApp, services: Services) -> None:
             origin = FormOrigin(channel_id=actor.channel_id, response_url=body.get("response_url"))
             await open_lookup_form(services, client, body.get("trigger_id"), origin)
             return
-        reply = via_response_url(services, body.get("response_url"))
+        reply = via_response_url(services, body.get("response_url"), actor=actor)
         await answer_lookup(services, parsed, actor, entry="command", deliver=reply)

@@ -12,7 +12,7 @@ from bot.audit import Actor
 from bot.blockkit import Message
 from bot.listeners.context import FormOrigin
 from bot.lookup import Deliver
-from bot.replies import post_to_conversation, post_to_dm, post_to_response_url
+from bot.replies import post_to_conversation, post_to_dm, post_to_response_url, response_type
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -49,18 +49,31 @@ async def answer_at_origin(
     *,
     private: bool = False,
 ) -> bool:
-    """Deliver a form's answer where the form was opened: thread, channel, or the DM."""
-    if origin.thread_ts and origin.channel_id and actor.user_id:
-        delivered = await post_to_conversation(
+    """Deliver a form's answer where the form was opened: thread, channel, or the DM.
+
+    Every route into the conversation keeps the thread: a visible post the bot may not make
+    (``not_in_channel``) is tried again as an ephemeral one in the same thread before the
+    ``response_url`` (which cannot reach a thread) and the DM.
+    """
+    channel, user, thread = origin.channel_id, actor.user_id, origin.thread_ts
+
+    async def in_conversation(*, privately: bool) -> bool:
+        assert channel and user
+        return await post_to_conversation(
             services,
             client,
-            channel=origin.channel_id,
-            user=actor.user_id,
+            channel=channel,
+            user=user,
             message=message,
-            thread_ts=origin.thread_ts,
-            private=private,
+            thread_ts=thread,
+            private=privately,
         )
-        if delivered:
+
+    visible = response_type(services, private=private) == "in_channel"
+    if thread and channel and user:
+        if await in_conversation(privately=private):
+            return True
+        if visible and await in_conversation(privately=True):
             return True
     if origin.response_url:
         delivered = await post_to_response_url(
@@ -68,20 +81,11 @@ async def answer_at_origin(
         )
         if delivered:
             return True
-    if origin.channel_id and actor.user_id:
-        delivered = await post_to_conversation(
-            services,
-            client,
-            channel=origin.channel_id,
-            user=actor.user_id,
-            message=message,
-            private=private,
-        )
-        if delivered:
-            return True
-    if actor.user_id:
+    if channel and user and not thread and await in_conversation(privately=private):
+        return True
+    if user:
         # Last resort: the person's DM with the bot, so the answer is never lost.
-        return await post_to_dm(client, actor.user_id, message)
+        return await post_to_dm(client, user, message)
     return False
 
 

@@ -16,13 +16,19 @@ from bot.services import Services
 from bot.slack_ids import SHORTCUT_CALLBACK_ID
 
 
+def _text(value: Any) -> str:
+    """A payload field that should be text; anything else (a tampered payload) is no text."""
+    return value if isinstance(value, str) else ""
+
+
 def message_texts(message: dict[str, Any]) -> str:
     """All the text a person sees in a message, forwarded attachments included."""
-    parts = [message.get("text") or ""]
-    for attachment in message.get("attachments") or []:
+    parts = [_text(message.get("text"))]
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             parts.extend(
-                str(attachment.get(key) or "") for key in ("pretext", "title", "text", "fallback")
+                _text(attachment.get(key)) for key in ("pretext", "title", "text", "fallback")
             )
     return "\n".join(part for part in parts if part)
 
@@ -36,11 +42,12 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        message = body.get("message") or {}
+        message = body.get("message")
+        message = message if isinstance(message, dict) else {}
         actor = actor_of(body)
         origin = FormOrigin(
             channel_id=actor.channel_id,
-            thread_ts=message.get("thread_ts") or message.get("ts"),
+            thread_ts=_text(message.get("thread_ts")) or _text(message.get("ts")) or None,
             response_url=body.get("response_url"),
         )
         candidates = find_member_identifiers(message_texts(message))

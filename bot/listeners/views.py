@@ -34,7 +34,8 @@ FIELD_BLOCKS = {
 
 
 def _state_value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
-    item = values.get(block, {}).get(action, {})
+    actions = values.get(block)
+    item = actions.get(action) if isinstance(actions, dict) else None
     return item if isinstance(item, dict) else {}
 
 
@@ -47,15 +48,27 @@ def _date_of(raw: Any) -> date | None:
         return None
 
 
+def _text_of(raw: Any) -> str:
+    """A text field's value; anything but a string (a tampered payload) reads as empty."""
+    return raw if isinstance(raw, str) else ""
+
+
 def read_form(view: dict[str, Any]) -> tuple[str, str | None, date | None, date | None]:
-    """(member, id type or None, start, end) from the submitted view's state."""
-    values = view.get("state", {}).get("values", {})
-    member = _state_value(values, FORM_MEMBER_BLOCK, FORM_MEMBER_ACTION).get("value") or ""
+    """(member, id type or None, start, end) from the submitted view's state.
+
+    Values come from Slack's clients and are untrusted: a member that is not a string is
+    empty (the form says so), an id type that is not a string is an unknown type.
+    """
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    values = values if isinstance(values, dict) else {}
+    member = _text_of(_state_value(values, FORM_MEMBER_BLOCK, FORM_MEMBER_ACTION).get("value"))
     option = _state_value(values, FORM_ID_TYPE_BLOCK, FORM_ID_TYPE_ACTION).get("selected_option")
-    id_type = option.get("value") if isinstance(option, dict) else None
+    raw_type = option.get("value") if isinstance(option, dict) else None
+    id_type = raw_type if raw_type is None or isinstance(raw_type, str) else repr(raw_type)[:40]
     start = _date_of(_state_value(values, FORM_START_BLOCK, FORM_START_ACTION).get("selected_date"))
     end = _date_of(_state_value(values, FORM_END_BLOCK, FORM_END_ACTION).get("selected_date"))
-    return str(member), id_type, start, end
+    return member, id_type, start, end
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -28,7 +28,22 @@ class Disconnect:
     """Close the connection without answering."""
 
 
-Fault = CannedAnswer | Disconnect
+@dataclass(frozen=True)
+class StreamedBody:
+    """A 200 whose JSON body is streamed: ``size`` bytes (None: it never ends).
+
+    A broken proxy or a runaway upstream, for the client's size limit and deadline.
+    ``declare_length`` sends ``Content-Length`` (otherwise the body is chunked); a pause of
+    ``chunk_interval_seconds`` follows each chunk.
+    """
+
+    size: int | None
+    declare_length: bool = False
+    chunk_interval_seconds: float = 0.0
+    chunk_size: int = 64 * 1024
+
+
+Fault = CannedAnswer | Disconnect | StreamedBody
 _T = TypeVar("_T")
 
 
@@ -67,6 +82,16 @@ class Faults:
     def inject_disconnect(self, times: int = 1) -> None:
         """Drop the connection of the next ``times`` requests without answering."""
         self._queue(self._answers, Disconnect(), times)
+
+    def inject_huge_body(self, size: int, *, declare_length: bool = False, times: int = 1) -> None:
+        """Answer the next ``times`` requests with a 200 of ``size`` bytes, streamed."""
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        self._queue(self._answers, StreamedBody(size, declare_length), times)
+
+    def inject_endless_body(self, *, chunk_interval_seconds: float = 0.0, times: int = 1) -> None:
+        """Answer the next ``times`` requests with a 200 whose body never ends."""
+        self._queue(self._answers, StreamedBody(None, False, chunk_interval_seconds), times)
 
     def clear(self) -> None:
         """Forget every queued fault (the latency stays)."""

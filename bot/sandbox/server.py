@@ -62,7 +62,7 @@ from bot.sandbox.data import (
     member_by_any_id,
     purchase_by_id,
 )
-from bot.sandbox.faults import CannedAnswer, Disconnect, Faults
+from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
 
 DEFAULT_API_KEY = "sandbox-key"
 PAGE_SIZE = 10
@@ -173,6 +173,8 @@ class SandboxServer:
             return web.Response()  # never sent: the connection is gone
         if isinstance(fault, CannedAnswer):
             return _canned(fault)
+        if isinstance(fault, StreamedBody):
+            return await _streamed(request, fault)
         if request.match_info.route.name != _HEALTHZ and not self._authorized(request):
             return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
         try:
@@ -280,6 +282,36 @@ def _canned(answer: CannedAnswer) -> web.Response:
     headers = CIMultiDict(answer.headers)
     headers.setdefault("Content-Type", answer.content_type)
     return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+
+_FILLER_HEAD = b'{"purchases": ['
+_FILLER_ROW = b'{"purchase_id": "filler", "purchase_id_type": "order_id", "purchase_total": 1},'
+
+
+async def _streamed(request: web.Request, fault: StreamedBody) -> web.StreamResponse:
+    """Stream a JSON-looking body of ``fault.size`` bytes (or without end) until done or gone."""
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    if fault.declare_length and fault.size is not None:
+        response.content_length = fault.size
+    await response.prepare(request)
+    rows = _FILLER_ROW * max(1, fault.chunk_size // len(_FILLER_ROW))
+    sent = 0
+    try:
+        chunk = _FILLER_HEAD
+        while fault.size is None or sent < fault.size:
+            if fault.size is not None:
+                chunk = chunk[: fault.size - sent]
+            await response.write(chunk)
+            sent += len(chunk)
+            chunk = rows
+            if fault.chunk_interval_seconds:
+                await asyncio.sleep(fault.chunk_interval_seconds)
+            else:
+                await asyncio.sleep(0)  # let the client (and the loop) breathe
+    except ConnectionError:
+        return response  # the client stopped reading: what a size limit does
+    await response.write_eof()
+    return response
 
 
 def _date_param(value: str | None) -> date | None:

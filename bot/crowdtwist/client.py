@@ -40,6 +40,7 @@ from bot.crowdtwist.errors import (
     unavailable,
 )
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
+from bot.crowdtwist.transport import AiohttpTransport
 
 __all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
 
@@ -90,7 +91,8 @@ class CrowdTwistClient:
     the whole attempt); ``max_retries`` is the number of extra attempts after the first;
     ``cache_ttl_seconds`` or ``cache_max_entries`` of 0 turn the cache off; a prefetch starts
     only while fewer than ``max_prefetches`` fetches of any kind are in flight (prefetching is
-    spare capacity, shed first under load); ``transport`` replaces httpx's own.
+    spare capacity, shed first under load); ``transport`` replaces the default one, aiohttp's
+    pool (:mod:`bot.crowdtwist.transport`).
     """
 
     def __init__(
@@ -133,11 +135,9 @@ class CrowdTwistClient:
                 "User-Agent": "purchases-bot",
             },
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
             follow_redirects=False,
-            transport=transport,
+            # aiohttp's pool under httpx's API: its cost does not grow with its size.
+            transport=transport or AiohttpTransport(max_connections=max_connections),
         )
         self._cache: TTLCache[_Key, BaseModel] | None = (
             TTLCache(maxsize=cache_max_entries, ttl=cache_ttl_seconds)

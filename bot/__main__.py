@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from bot.config import ConfigError, Mode, load_settings
+from bot.eventloop import loop_factory
 from bot.logs import configure_logging
 
 
@@ -12,6 +13,7 @@ def main() -> int:
     """Read the settings, set up logging, and run the mode they select."""
     try:
         settings = load_settings()
+        loop_factory(settings.event_loop)  # EVENT_LOOP=uvloop without uvloop stops here
     except ConfigError as exc:
         print(f"purchases: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,9 @@ from bot.config import Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
 
+SLACK_TIMEOUT = 15
+"""Seconds for one request to Slack (a Web API call or a response_url post)."""
+
 
 def utc_today() -> date:
     """Today's date in UTC: what relative dates (``last 30 days``) count from."""
@@ -46,11 +49,20 @@ class Services:
             audit=AuditLog(settings.hash_key(), channel_id=settings.audit_channel_id),
         )
 
-    async def session(self) -> aiohttp.ClientSession:
-        """One shared aiohttp session for response_url posts (keep-alive to Slack's hooks)."""
+    def slack_session(self) -> aiohttp.ClientSession:
+        """The one aiohttp session for everything sent to Slack: every Web API call (the
+        clients Bolt hands to listeners share it) and every ``response_url`` post.
+
+        Made on first use (inside the running loop) and reused: one keep-alive pool, so no
+        request pays for a new session or a new connection to Slack.
+        """
         if self.http is None or self.http.closed:
-            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT))
         return self.http
+
+    async def session(self) -> aiohttp.ClientSession:
+        """:meth:`slack_session`, for callers that await it."""
+        return self.slack_session()
 
     async def aclose(self) -> None:
         """Close connection pools."""

@@ -101,8 +101,10 @@ def _code(text: str, limit: int = _ID_SHOWN) -> str:
     return shown if "`" in shown else f"`{shown}`"
 
 
-def _number(value: float | None) -> str:
+def _number(value: int | float | None) -> str:
     """A figure for people: ``1,234`` or ``12.50``; ``—`` when unknown; huge ones shortened."""
+    if type(value) is int and -_HUGE < value < _HUGE:
+        return f"{value:,}"  # the common case, four times per purchase: no float checks
     if value is None or not math.isfinite(value):
         return _UNKNOWN
     if abs(value) >= _HUGE:
@@ -125,7 +127,8 @@ def _when(moment: datetime | None) -> str:
         utc = moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no UTC equivalent exists
         return escape(moment.isoformat())
-    fallback = utc.strftime("%Y-%m-%d %H:%M UTC")
+    # What strftime("%Y-%m-%d %H:%M UTC") gives, without the C locale round trip.
+    fallback = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
     return f"<!date^{int(utc.timestamp())}^{_DATE_FORMAT}|{fallback}>"
 
 
@@ -276,8 +279,12 @@ def _modal(title: str, blocks: list[dict[str, Any]], **extra: Any) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per call."""
+
+
 def _details_value(purchase_id: str, purchase_id_type: str) -> str:
-    return json.dumps({"id": purchase_id, "t": purchase_id_type}, separators=(",", ":"))
+    return _COMPACT_JSON.encode({"id": purchase_id, "t": purchase_id_type})
 
 
 def _purchase_flags(purchase: Purchase) -> list[str]:

@@ -392,7 +392,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.15, help="CrowdTwist latency L, s")
     parser.add_argument("--in-flight", type=int, default=30, help="lookups in flight")
     parser.add_argument("--lookups-at-l", type=int, default=1200, help="lookups per bot at L")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per phase")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per phase")
     parser.add_argument("--click-rounds", type=int, default=20, help="Next clicks, 1 agent")
     parser.add_argument("--click-agents", type=int, default=10, help="agents clicking at once")
     parser.add_argument("--click-agent-rounds", type=int, default=3, help="rounds per agent")

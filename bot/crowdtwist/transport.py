@@ -9,17 +9,13 @@ server), so this adds no dependency.
 aiohttp's failures are raised as the httpx exceptions httpcore raises for the same event, so
 callers' retry rules and typed errors hold whichever transport is under them:
 
-=====================================================  ==================================
-aiohttp                                                httpx
-=====================================================  ==================================
-connection refused / DNS (``ClientConnectorError``)    ``ConnectError``
-connect timeout (``ConnectionTimeoutError``)           ``ConnectTimeout``
-read timeout (``SocketTimeoutError``, ``TimeoutError``)  ``ReadTimeout``
-closed before or while answering (``ServerDisconnectedError``,  ``RemoteProtocolError``
-body cut short (``ClientPayloadError``), garbled HTTP)
-reset / broken pipe (``ClientOSError``, ``OSError``)   ``ReadError``
-anything else from aiohttp                             ``TransportError``
-=====================================================  ==================================
+* connection refused, DNS failure (``ClientConnectorError``) → ``ConnectError``;
+* connect timeout (``ConnectionTimeoutError``) → ``ConnectTimeout``;
+* read timeout (``SocketTimeoutError``, ``TimeoutError``) → ``ReadTimeout``;
+* hung up before or while answering (``ServerDisconnectedError``), body cut short
+  (``ClientPayloadError``), garbled HTTP → ``RemoteProtocolError``;
+* reset, broken pipe (``ClientOSError``, ``OSError``) → ``ReadError``;
+* anything else from aiohttp → ``TransportError``.
 
 Content-Encoding is left to httpx (aiohttp does not decompress), so a bad gzip body is still
 httpx's ``DecodingError``.

@@ -81,6 +81,7 @@ class Side:
     peak_kib: int | None = None
     others: list[float] = field(default_factory=list)
     harness: list[float] = field(default_factory=list)
+    round_cpu: list[float] = field(default_factory=list)
     exit_code: int | None = None
     log_top: list[tuple[str, int]] = field(default_factory=list)
 
@@ -128,8 +129,10 @@ async def load_round(up: Upstreams, side: Side, texts: Sequence[str], in_flight:
             stagger=up.latency,
             answer_timeout=ANSWER_TIMEOUT,
         )
-    side.load_cpu += side.process.cpu() - cpu0
+    used = side.process.cpu() - cpu0
+    side.load_cpu += used
     side.load_lookups += len(outcomes)
+    side.round_cpu.append(used / max(len(outcomes), 1))
     side.others.append(lag.others_share)
     side.harness.append(lag.cpu_share)
     side.first_answer += [s for o in outcomes if (s := o.answer_seconds) is not None]
@@ -283,6 +286,8 @@ def report(args: argparse.Namespace, up: Upstreams, bot: Side, base: Side) -> No
             f"exit code {side.exit_code}; other processes per phase (of a core): {others}; "
             f"this process (driver + sandbox + fake Slack, core 0): {harness}"
         )
+        rounds = ", ".join(f"{c * 1000:.2f}" for c in side.round_cpu)
+        print(f"    CPU ms per lookup at L, by round: {rounds}")
         for text, count in side.log_top:
             print(f"    log {count:>5}x  {text}")
 

@@ -1,7 +1,8 @@
 """EVENT_LOOP: uvloop where installed, asyncio's loop on request or when uvloop is missing.
 
 The choice is checked on the real process (``python -m bot`` in HTTP mode answering a signed
-command), with uvloop made unimportable by a module on ``PYTHONPATH`` that raises ImportError.
+command), with uvloop made unimportable by a module on ``PYTHONPATH`` that raises ImportError,
+and Socket Mode is driven through the fake Slack's WebSocket on a uvloop loop.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot import eventloop
 from bot.config import ConfigError, EventLoop
 from bot.playground.fake_slack import FakeSlack
+from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
-from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, make_settings
 from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import SlackDriver
+from tests.slack_driver import CHANNEL, TEAM, USER, SlackDriver
 from tests.test_process import ROOT, free_port, start_process
 
 
@@ -140,3 +143,34 @@ async def test_asking_for_uvloop_without_it_stops_start_up_with_one_line(tmp_pat
     (line,) = err.decode().strip().splitlines()
     assert "EVENT_LOOP" in line
     assert "uvloop" in line
+
+
+def test_socket_mode_answers_a_command_on_uvloop() -> None:
+    async def main() -> tuple[str, str]:
+        async with SandboxServer(api_key=CT_KEY) as sandbox, FakeSlack() as slack:
+            settings = make_settings(
+                sandbox, slack, slack_app_token=SecretStr("xapp-1-A0-test"), event_loop="uvloop"
+            )
+            stop = asyncio.Event()
+            running = asyncio.create_task(serve_socket_mode(settings, stop))
+            try:
+                await slack.wait_for_socket()
+                command = {
+                    "command": "/purchases",
+                    "text": "alice@example.com",
+                    "user_id": USER,
+                    "channel_id": CHANNEL,
+                    "team_id": TEAM,
+                    "response_url": slack.response_url("uv1"),
+                    "trigger_id": "trig-uv",
+                }
+                await slack.send_envelope("slash_commands", command)
+                (card,) = await response_posts(slack, "uv1")
+            finally:
+                stop.set()
+                await asyncio.wait_for(running, timeout=15)
+            return eventloop.loop_name(asyncio.get_running_loop()), text_of(card)
+
+    loop, card = eventloop.run(main(), "uvloop")
+    assert loop == "uvloop"
+    assert "Page 1 of 3" in card

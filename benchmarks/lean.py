@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import shutil
@@ -333,12 +334,13 @@ async def main(args: argparse.Namespace) -> None:
         )
         sides = [bot, base]
         profiler = Profiler(args.profile, Path(args.profile_dir)) if args.profile else None
+        drivers = contextlib.AsyncExitStack()
         try:
             for side in sides:
                 await side.process.start()
-                side.driver = await Driver(
-                    side.process.events_url, up.slack.base_url, connections=100
-                ).__aenter__()
+                side.driver = await drivers.enter_async_context(
+                    Driver(side.process.events_url, up.slack.base_url, connections=100)
+                )
                 # Warm-up: auth.test, connections, first imports.
                 await closed_loop(
                     side.driver, up.recorder, [q.text for q in gen.take(20)], in_flight=5
@@ -379,9 +381,8 @@ async def main(args: argparse.Namespace) -> None:
             for side in sides:
                 side.peak_kib = side.process.memory().get("VmHWM")
         finally:
+            await drivers.aclose()
             for side in sides:
-                if side.driver is not None:
-                    await side.driver.__aexit__(None, None, None)
                 side.exit_code = await side.process.stop()
                 side.log_top = side.process.log_messages(3)
                 side.process.cleanup()

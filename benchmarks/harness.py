@@ -3,7 +3,7 @@
 * :class:`Upstreams` runs the CrowdTwist sandbox and the fake Slack (Web API + response_url) in
   the benchmark's own event loop, and a :class:`Recorder` that resolves one future per
   response_url token the moment its post is recorded (no polling, no rescans).
-* :class:`BotProcess` starts ``python -m bot`` (or any other argv, e.g. the minimal Bolt app)
+* :class:`BotProcess` starts ``python -m bot`` (or any other argv, e.g. the typical Bolt bot)
   as a separate process pointed at them, waits for ``/healthz``, reads its memory (VmHWM,
   VmRSS) and CPU time from ``/proc``, and stops it with SIGTERM.
 * :class:`Driver` signs and sends slash commands and button clicks exactly as Slack does, over
@@ -59,7 +59,7 @@ CHANNEL = "C0SUPPORT"
 TEAM = "T0BRAND01"
 
 FORM = "application/x-www-form-urlencoded"
-MINIMAL_APP = ROOT / "benchmarks" / "minimal_bolt.py"
+TYPICAL_BOT = ROOT / "benchmarks" / "typical_bolt.py"
 
 # -- the machine and small numeric helpers --------------------------------------------------
 
@@ -517,9 +517,9 @@ def bot_setup(overrides: Sequence[str]) -> tuple[str, list[str], dict[str, str]]
     return label, bot_argv(), env
 
 
-def minimal_argv() -> list[str]:
-    """The minimal Bolt app baseline."""
-    return [PYTHON, str(MINIMAL_APP)]
+def typical_argv() -> list[str]:
+    """The typical Bolt bot baseline (benchmarks/typical_bolt.py)."""
+    return [PYTHON, str(TYPICAL_BOT)]
 
 
 # -- the driver: Slack's side of the HTTP conversation -----------------------------------------

@@ -4,7 +4,7 @@ The bot runs as ``python -m bot`` (HTTP mode, its own process, default settings)
 CrowdTwist sandbox (latency ``L``), the fake Slack and the driver run here. Every query is
 distinct (member × id type × ``since`` date) unless a figure says otherwise. Baselines in the
 same run: (a) the floor, a direct ``httpx.AsyncClient`` GET of the same first pages from this
-process; (b) the minimal Bolt app (``benchmarks/minimal_bolt.py``) in its own process.
+process; (b) the typical Bolt bot (``benchmarks/typical_bolt.py``) in its own process.
 
     python -m benchmarks.latency [--latency 0.15] [--quick]
     python -m benchmarks.latency --profile pyinstrument   # or py-spy: profile the 30-in-flight run
@@ -47,11 +47,11 @@ from benchmarks.harness import (
     machine_line,
     mb,
     measured_loop,
-    minimal_argv,
     ms,
     percentile,
     print_table,
     request_and_answer,
+    typical_argv,
     wait_for_quiet,
 )
 from bot.slack_ids import NEXT_PAGE_ACTION, PREV_PAGE_ACTION
@@ -429,10 +429,10 @@ async def measure_bot(up: Upstreams, args: argparse.Namespace, gen: QueryGen) ->
 
 
 async def measure_minimal(up: Upstreams, args: argparse.Namespace, gen: QueryGen) -> Target:
-    """Ack, command → card and throughput for the minimal Bolt app."""
-    target = Target("minimal Bolt app")
+    """Ack, command → card and throughput for the typical Bolt bot."""
+    target = Target("typical Bolt bot")
     port = free_port()
-    process = BotProcess("minimal Bolt app", minimal_argv(), up.bot_env(port), port)
+    process = BotProcess("typical Bolt bot", typical_argv(), up.bot_env(port), port)
     await process.start()
     try:
         async with Driver(process.events_url, up.slack.base_url, connections=100) as driver:
@@ -603,7 +603,7 @@ def throughput_rows(
     return [
         [
             f"throughput at L = 0, distinct, {args.throughput_in_flight} in flight",
-            "beat the minimal Bolt app",
+            "beat the typical Bolt bot",
             f"{t.rate:.0f} cmds/s ({t.lookups} in {t.wall:.1f} s)",
             "—",
             f"{mt.rate:.0f} cmds/s ({mt.lookups} in {mt.wall:.1f} s)" if mt else "—",
@@ -633,7 +633,7 @@ def report(args: argparse.Namespace, bot: Target, floor: Floor, minimal: Target 
     rows = command_rows(args, bot, floor, minimal) + click_rows(args, bot)
     rows += upstream_rows(args, bot) + throughput_rows(args, bot, minimal)
     print_table(
-        ["figure", "target", bot.label, "floor: httpx direct", "minimal Bolt app", "meets"], rows
+        ["figure", "target", bot.label, "floor: httpx direct", "typical Bolt bot", "meets"], rows
     )
     print()
     for target in (bot, minimal):
@@ -690,7 +690,7 @@ async def main(args: argparse.Namespace) -> None:
         print("  bot…", flush=True)
         bot = await measure_bot(up, args, gen)
         if not args.profile and not args.bot_only:
-            print("  minimal Bolt app…", flush=True)
+            print("  typical Bolt bot…", flush=True)
             minimal = await measure_minimal(up, args, gen)
     print()
     report(args, bot, floor, minimal)
@@ -715,7 +715,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=5000, help="distinct lookups at L = 0")
     parser.add_argument("--throughput-in-flight", type=int, default=30, help="at L = 0")
     parser.add_argument("--quick", action="store_true", help="small counts for a quick run")
-    parser.add_argument("--bot-only", action="store_true", help="skip the minimal Bolt app")
+    parser.add_argument("--bot-only", action="store_true", help="skip the typical Bolt bot")
     parser.add_argument(
         "--wait-quiet", type=float, default=60.0, help="wait up to this long for an idle machine"
     )

@@ -6,8 +6,9 @@ driver sends ``--commands`` signed slash commands (distinct members, id types an
 waves of ``--concurrency`` at once — the next wave as soon as the last one is acknowledged —
 then waits (bounded) for every answer and ``--settle`` seconds more to catch duplicates.
 
-The same burst then goes to the baseline, a minimal Bolt AsyncApp in its own process
-(``benchmarks/minimal_bolt.py``), in the same run.
+The same burst then goes to the baseline, a typical Bolt bot (written as Slack's samples
+write one, library defaults; ``benchmarks/typical_bolt.py``) in its own process, in the
+same run.
 
     python -m benchmarks.load [--commands 500] [--concurrency 100] [--latency 1.0]
 """
@@ -39,11 +40,11 @@ from benchmarks.harness import (
     machine_line,
     mb,
     measured_loop,
-    minimal_argv,
     ms,
     percentile,
     print_table,
     request_and_answer,
+    typical_argv,
     wait_for_quiet,
 )
 
@@ -243,7 +244,7 @@ async def main(args: argparse.Namespace) -> None:
         results.append(await burst(up, label, argv, queries, args, warmup, profiler, env))
         if not args.bot_only:
             results.append(
-                await burst(up, "minimal Bolt app", minimal_argv(), queries, args, warmup)
+                await burst(up, "typical Bolt bot", typical_argv(), queries, args, warmup)
             )
     print()
     report(results, args)

@@ -1,4 +1,4 @@
-"""The CrowdTwist HTTP client alone: httpx as the bot configures it, against the alternatives.
+"""The CrowdTwist HTTP client alone: httpx on the bot's transport, against the alternatives.
 
 The sandbox runs as its own process (``python -m bot.sandbox``), so this process's CPU time is
 the client's alone. Two scenarios, each for every variant, in the same run:
@@ -8,10 +8,13 @@ the client's alone. Two scenarios, each for every variant, in the same run:
   deadline around it (``asyncio.timeout``), pool wait included, as in ``CrowdTwistClient``.
 * steady: ``--steady`` GETs (default 1500), 30 in flight, sandbox latency 150 ms.
 
-Variants: ``httpx (bot today)``; ``+ semaphore``: an ``asyncio.Semaphore(100)`` taken before
-the deadline starts, so httpcore's pool never holds a queue; ``+ sniffio``: a stand-in
-``sniffio`` module (what installing the package gives) so httpcore's per-request
-``import sniffio`` stops failing; ``aiohttp``: an ``aiohttp.ClientSession`` with the same pool.
+Variants: ``httpx + aiohttp transport + semaphore (bot today)``: httpx's API on
+``bot.crowdtwist.transport.AiohttpTransport``, behind the client's semaphore; ``httpx``:
+httpx on its own httpcore pool (100 keep-alive connections, what the bot used before);
+``+ semaphore``: an ``asyncio.Semaphore(100)`` taken before the deadline starts, so httpcore's
+pool never holds a queue; ``+ sniffio``: a stand-in ``sniffio`` module (what installing the
+package gives) so httpcore's per-request ``import sniffio`` stops failing; ``aiohttp``: a bare
+``aiohttp.ClientSession`` with the same pool (the floor for the bot's transport).
 
     python -m benchmarks.upstream_client [--burst 500] [--steady 1500]
 """
@@ -42,7 +45,9 @@ from benchmarks.harness import (
     print_table,
     wait_for_quiet,
 )
+from bot.crowdtwist.transport import AiohttpTransport
 
+BOT_TODAY = "httpx + aiohttp transport + semaphore (bot today)"
 PATH = "/users/dev.patel%40example.com/purchases"
 PARAMS = {"id_type": "email"}
 HEADERS = {"X-CT-Authorization": f"CTApiKey {CT_KEY}", "Accept": "application/json"}
@@ -117,6 +122,7 @@ async def variant(name: str, base: str) -> AsyncIterator[Get]:
         headers=HEADERS,
         timeout=httpx.Timeout(DEADLINE),
         limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL),
+        transport=AiohttpTransport(max_connections=POOL) if "aiohttp transport" in name else None,
     ) as http:
 
         async def attempt() -> bool:
@@ -177,7 +183,7 @@ def install_sniffio_stand_in() -> None:
 async def main(args: argparse.Namespace) -> None:
     print(machine_line())
     print(await wait_for_quiet(args.wait_quiet))
-    variants = ["httpx (bot today)", "httpx + semaphore", "aiohttp"]
+    variants = [BOT_TODAY, "httpx (httpcore pool, the bot before)", "httpx + semaphore", "aiohttp"]
     variants += ["httpx + sniffio", "httpx + sniffio + semaphore"]  # last: the stand-in stays
     rows = []
     async with sandbox(1000) as slow, sandbox(150) as fast:

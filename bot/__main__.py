@@ -6,6 +6,7 @@ import sys
 from urllib.parse import urlsplit
 
 from bot.config import ConfigError, Mode, load_settings
+from bot.eventloop import loop_factory
 from bot.logs import configure_logging
 
 
@@ -13,6 +14,7 @@ def main() -> int:
     """Read the settings, set up logging, and run the mode they select."""
     try:
         settings = load_settings()
+        loop_factory(settings.event_loop)  # EVENT_LOOP=uvloop without uvloop stops here
     except ConfigError as exc:
         print(f"purchases: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -21,20 +21,22 @@ from bot import cards, listeners
 from bot.listeners.context import FormOrigin, actor_of
 from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
-from bot.services import Services
+from bot.services import SLACK_TIMEOUT, Services
 from bot.slack_ids import FORM_MEMBER_BLOCK
 
 log = logging.getLogger(__name__)
 
 
 def build_web_client(services: Services) -> AsyncWebClient:
-    """The Web API client: ``SLACK_API_URL`` honoured, Slack's 429/5xx retried (bounded)."""
+    """The Web API client: ``SLACK_API_URL`` honoured, Slack's 429/5xx retried (bounded), on
+    the process's one Slack session (call it inside the running loop)."""
     token = services.settings.slack_bot_token
     return AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=services.settings.slack_api_url,
         retry_handlers=retry_handlers(),
-        timeout=15,
+        timeout=SLACK_TIMEOUT,
+        session=services.slack_session(),
     )
 
 
@@ -71,8 +73,12 @@ def build_app(services: Services) -> AsyncApp:
     services.slack = client
     secret = settings.slack_signing_secret
     # Bolt takes the token from ``authorize``; its own client must not carry one as well.
+    # Both share the process's one Slack session; Bolt copies it into every per-request client.
     tokenless = AsyncWebClient(
-        base_url=client.base_url, retry_handlers=client.retry_handlers, timeout=client.timeout
+        base_url=client.base_url,
+        retry_handlers=client.retry_handlers,
+        timeout=client.timeout,
+        session=client.session,
     )
     bolt_logger = logging.getLogger("slack_bolt.app")
     bolt_logger.addFilter(_not_the_token_warning)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -48,6 +48,9 @@ class AuditEvent:
     total: int | None = None
     latency_ms: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(AuditEvent))
 
 
 class AuditLog:
@@ -97,8 +100,14 @@ class AuditLog:
 
     async def record(self, event: AuditEvent, client: AsyncWebClient | None = None) -> None:
         """Write the line; copy it to the audit channel when one is configured."""
-        fields = {k: v for k, v in asdict(event).items() if v is not None and v != {}}
-        audit_logger.info(json.dumps({"audit": "lookup", **fields}, sort_keys=True))
+        if audit_logger.isEnabledFor(logging.INFO):
+            # Field by field, not dataclasses.asdict (a deep copy): the values are plain.
+            shown = {
+                name: value
+                for name in _EVENT_FIELDS
+                if (value := getattr(event, name)) is not None and value != {}
+            }
+            audit_logger.info(json.dumps({"audit": "lookup", **shown}, sort_keys=True))
         if self._channel_id and client is not None:
             try:
                 await client.chat_postMessage(

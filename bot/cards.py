@@ -126,8 +126,10 @@ def _code(text: str, limit: int = _ID_SHOWN) -> str:
     return "`" + escape(_clip(text, limit)).replace("`", _BACKTICK_LOOKALIKE) + "`"
 
 
-def _number(value: float | None) -> str:
+def _number(value: int | float | None) -> str:
     """A figure for people: ``1,234`` or ``12.50``; ``—`` when unknown; huge ones shortened."""
+    if type(value) is int and -_HUGE < value < _HUGE:
+        return f"{value:,}"  # the common case, four times per purchase: no float checks
     if value is None or not math.isfinite(value):
         return _UNKNOWN
     if abs(value) >= _HUGE:
@@ -150,7 +152,9 @@ def _when(moment: datetime | None) -> str:
         utc = moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no UTC equivalent exists
         return escape(moment.isoformat())
-    fallback = f"{utc.year:04d}-{utc:%m-%d %H:%M} UTC"  # %Y gives "1" for year 1 on glibc
+    # What strftime("%Y-%m-%d %H:%M UTC") means, without the C locale round trip (and
+    # with four digits for year 1, where glibc's %Y gives "1").
+    fallback = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
     stamp = int(utc.timestamp())
     if stamp < 0:  # placeholder dates (0001-01-01): Slack's date token takes no negative
         return fallback
@@ -313,6 +317,10 @@ def _modal(title: str, blocks: list[dict[str, Any]], **extra: Any) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per call."""
+
+
 MAX_PURCHASE_ID = 255
 """The longest purchase id a Details button carries (and a click accepts)."""
 
@@ -340,7 +348,7 @@ class PurchaseRef:
         data: dict[str, object] = {"id": self.purchase_id, "t": self.purchase_id_type}
         if self.awaiting is not None:
             data["w"] = self.awaiting
-        return json.dumps(data, separators=(",", ":"))
+        return _COMPACT_JSON.encode(data)
 
     @classmethod
     def decode(cls, value: object) -> PurchaseRef | None:

@@ -34,6 +34,14 @@ class Mode(StrEnum):
     PLAYGROUND = "playground"
 
 
+class EventLoop(StrEnum):
+    """Which event loop runs the bot (``EVENT_LOOP``); see :mod:`bot.eventloop`."""
+
+    AUTO = "auto"
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
 class ReplyVisibility(StrEnum):
     """Who sees a reply: only the person asking, or the whole channel."""
 
@@ -116,6 +124,7 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
 
     # Lifecycle
+    event_loop: EventLoop = EventLoop.AUTO
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)
 
     _split_user_ids = field_validator("allowed_slack_user_ids", mode="before")(_split_ids)

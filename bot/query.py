@@ -1255,7 +1255,11 @@ def encode_query(query: PurchaseQuery) -> str:
         data["s"] = query.start.isoformat()
     if query.end:
         data["e"] = query.end.isoformat()
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _QUERY_JSON.encode(data)
+
+
+_QUERY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every button value (``json.dumps`` would build one per call)."""
 
 
 def decode_query(value: str | None) -> PurchaseQuery | None:

@@ -92,6 +92,10 @@ def retry_handlers() -> list[Any]:
     ]
 
 
+_WEBHOOK_RETRIES = retry_handlers()
+"""Shared by every response_url post: the handlers keep no per-request state."""
+
+
 def response_type(services: Services, *, private: bool = False) -> str:
     """``in_channel`` when replies are set to be visible and this one may be; else ephemeral."""
     if private or services.settings.reply_visibility is ReplyVisibility.EPHEMERAL:
@@ -118,11 +122,13 @@ async def post_to_response_url(
     }
     if not replace_original:
         payload["response_type"] = response_type(services, private=private)
+    # A webhook client is bound to its URL, so each post names its own; the session (and so
+    # the connections) and the retry handlers are the process's shared ones.
     client = AsyncWebhookClient(
         url,
         timeout=RESPONSE_URL_TIMEOUT_SECONDS,
-        session=await services.session(),
-        retry_handlers=retry_handlers(),
+        session=services.slack_session(),
+        retry_handlers=_WEBHOOK_RETRIES,
     )
     try:
         response = await client.send_dict(payload)

@@ -13,6 +13,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot import eventloop
 from bot.app import build_app
 from bot.config import SANDBOX_API_KEY, Settings
 from bot.crowdtwist.client import CrowdTwistClient
@@ -77,6 +78,7 @@ def run_http(settings: Settings) -> None:
 
     web.run_app(
         make(),
+        loop=eventloop.new_event_loop(settings.event_loop),
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.shutdown_grace_seconds,
@@ -114,4 +116,4 @@ def run_socket(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve_socket_mode(settings, stop)
 
-    asyncio.run(main())
+    eventloop.run(main(), settings.event_loop)

@@ -17,6 +17,9 @@ from bot.inflight import InFlight
 from bot.replay import SeenRequests
 from bot.shared_state import SharedState
 
+SLACK_TIMEOUT = 15
+"""Seconds for one request to Slack (a Web API call or a response_url post)."""
+
 
 def utc_today() -> date:
     """Today's date in UTC: what relative dates (``last 30 days``) count from."""
@@ -60,10 +63,15 @@ class Services:
             audit=AuditLog(settings.hash_key(), channel_id=settings.audit_channel_id),
         )
 
-    async def session(self) -> aiohttp.ClientSession:
-        """One shared aiohttp session for response_url posts (keep-alive to Slack's hooks)."""
+    def slack_session(self) -> aiohttp.ClientSession:
+        """The one aiohttp session for everything sent to Slack: every Web API call (the
+        clients Bolt hands to listeners share it) and every ``response_url`` post.
+
+        Made on first use (inside the running loop) and reused: one keep-alive pool, so no
+        request pays for a new session or a new connection to Slack.
+        """
         if self.http is None or self.http.closed:
-            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT))
         return self.http
 
     async def aclose(self) -> None:

@@ -41,6 +41,7 @@ from bot.crowdtwist.errors import (
     unavailable,
 )
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
+from bot.crowdtwist.transport import AiohttpTransport
 from bot.shared_state import SharedState
 
 __all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
@@ -94,7 +95,7 @@ class CrowdTwistClient:
     of extra attempts after the first; ``cache_ttl_seconds`` or ``cache_max_entries`` of 0
     turn the cache off; a prefetch starts only while fewer than ``max_prefetches`` fetches of
     any kind are in flight (prefetching is spare capacity, shed first under load);
-    ``transport`` replaces httpx's own.
+    ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
     """
@@ -145,11 +146,9 @@ class CrowdTwistClient:
                 "User-Agent": "purchases-bot",
             },
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
             follow_redirects=False,
-            transport=transport,
+            # aiohttp's pool under httpx's API: its cost does not grow with its size.
+            transport=transport or AiohttpTransport(max_connections=max_connections),
         )
         self._cache: PageCache | None = (
             page_cache

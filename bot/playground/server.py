@@ -28,6 +28,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import SecretStr
 
+from bot import eventloop
 from bot.app import build_app
 from bot.config import Settings
 from bot.playground.bridge import Bridge, PlaygroundError
@@ -396,7 +397,7 @@ async def _serve(settings: Settings) -> None:
 def run_playground(settings: Settings) -> None:
     """Serve the playground on ``127.0.0.1:PORT`` until Ctrl-C or SIGTERM."""
     try:
-        asyncio.run(_serve(settings))
+        eventloop.run(_serve(settings), settings.event_loop)
     except PortInUseError as exc:
         suggestion = exc.port + 1 if exc.port < 65535 else 3001
         print(

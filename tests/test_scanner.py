@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import query
 from bot.crowdtwist.models import IdType
-from bot.query import find_member_identifiers
+from bot.query import find_member_identifiers, scanner
 
 EMAIL = IdType.EMAIL
 N = 40_000
@@ -94,7 +93,7 @@ def windows(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     seen: dict[str, list[int]] = {}
     for name in ("_SCHEME_CHARS_REVERSED", "_EMAIL_LOCAL_REVERSED", "_EMAIL_DOMAIN_AT"):
         seen[name] = []
-        monkeypatch.setattr(query, name, _Recorder(getattr(query, name), seen[name]))
+        monkeypatch.setattr(scanner, name, _Recorder(getattr(scanner, name), seen[name]))
     return seen
 
 
@@ -104,9 +103,9 @@ def test_anchored_patterns_only_ever_read_bounded_windows(
 ) -> None:
     find_member_identifiers(ADVERSARIAL[case](N))
     bounds = {
-        "_SCHEME_CHARS_REVERSED": query._SCHEME_MAX,
-        "_EMAIL_LOCAL_REVERSED": query._LOCAL_MAX + 1,
-        "_EMAIL_DOMAIN_AT": query._DOMAIN_MAX + 1,
+        "_SCHEME_CHARS_REVERSED": scanner._SCHEME_MAX,
+        "_EMAIL_LOCAL_REVERSED": scanner._LOCAL_MAX + 1,
+        "_EMAIL_DOMAIN_AT": scanner._DOMAIN_MAX + 1,
     }
     total = 0
     for name, lengths in windows.items():

@@ -1,4 +1,4 @@
-"""Date phrases (``2024-03-01``, ``2024-03``, ``in 2024``, ``last 30 days`` …) as runs of days.
+"""Date phrases (``2024-03-01``, ``2024-03``, ``today``, ``last 30 days`` …) as runs of days.
 
 Relative phrases are anchored on the ``today`` the caller passes in: no clock here.
 """

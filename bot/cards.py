@@ -60,6 +60,7 @@ from bot.slack_ids import (
     OPEN_FORM_ACTION,
     PREV_PAGE_ACTION,
 )
+from bot.text import clip, code_span
 
 PAGE_SIZE = 10
 """Purchases per page, as the API documents; used only when ``paging.pages`` is missing."""
@@ -84,7 +85,6 @@ _DATE_FORMAT = "{date_short_pretty} at {time}"
 _WARNING = ":warning:"
 _AWAITING = ":hourglass_flowing_sand:"
 _UNKNOWN = "—"
-_BACKTICK_LOOKALIKE = "\u02cb"
 _HUGE = 10**15
 _PURCHASE_TYPES = {"order_id": "Order", "receipt_id": "Receipt"}
 _MENTION = re.compile(r"(<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[A-Z0-9]+)>)")
@@ -92,11 +92,6 @@ _MENTION = re.compile(r"(<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[
 # --------------------------------------------------------------------------------------------
 # Text helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _clip_mrkdwn(text: str, limit: int) -> str:
@@ -117,16 +112,12 @@ def _clip_mrkdwn(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def _code(text: str, limit: int = _ID_SHOWN) -> str:
-    """Outside text as inline code (escaped, clipped), always inside the code span.
-
-    A backtick in the text would close the span early and leave the rest live mrkdwn (a
-    bare link, ``@channel``); it is shown as the look-alike ``ˋ`` (U+02CB) instead.
-    """
-    return "`" + escape(_clip(text, limit)).replace("`", _BACKTICK_LOOKALIKE) + "`"
+def _escaped_code(text: str, limit: int = _ID_SHOWN) -> str:
+    """Outside text as inline code (escaped, clipped), always inside the code span."""
+    return code_span(escape(clip(text, limit)))
 
 
-def _number(value: int | float | None) -> str:
+def _figure(value: int | float | None) -> str:
     """A figure for people: ``1,234`` or ``12.50``; ``—`` when unknown; huge ones shortened."""
     if type(value) is int and -_HUGE < value < _HUGE:
         return f"{value:,}"  # the common case, four times per purchase: no float checks
@@ -141,10 +132,10 @@ def _number(value: int | float | None) -> str:
 
 def _count(n: int, noun: str) -> str:
     """``1 purchase``, ``27 purchases``."""
-    return f"{_number(n)} {noun}{'' if n == 1 else 's'}"
+    return f"{_figure(n)} {noun}{'' if n == 1 else 's'}"
 
 
-def _when(moment: datetime | None) -> str:
+def _slack_date(moment: datetime | None) -> str:
     """A time in each reader's own zone, with a UTC fallback for clients that cannot."""
     if moment is None:
         return "date unknown"
@@ -163,7 +154,7 @@ def _when(moment: datetime | None) -> str:
 
 def _purchase_kind(purchase_id_type: str) -> str:
     """``Order`` / ``Receipt`` for the documented id types, the raw type (escaped) otherwise."""
-    return _PURCHASE_TYPES.get(purchase_id_type) or escape(_clip(purchase_id_type, _LABEL_SHOWN))
+    return _PURCHASE_TYPES.get(purchase_id_type) or escape(clip(purchase_id_type, _LABEL_SHOWN))
 
 
 def _searched_as(query: PurchaseQuery) -> str:
@@ -174,7 +165,7 @@ def _searched_as(query: PurchaseQuery) -> str:
 
 def _lookup_line(query: PurchaseQuery) -> str:
     """The lookup in one mrkdwn line: member, how it was searched, the range."""
-    line = f"{_code(query.member, _MEMBER_SHOWN)}, {_searched_as(query)}"
+    line = f"{_escaped_code(query.member, _MEMBER_SHOWN)}, {_searched_as(query)}"
     return f"{line}, {query.range_label}" if query.range_label else line
 
 
@@ -206,7 +197,7 @@ def _limited_lines(lines: Sequence[str], *, most: int, chars: int, noun: str) ->
         used += len(line) + 1
     rest = len(lines) - len(kept)
     if rest:
-        kept.append(f"_…and {_number(rest)} more {noun}_")
+        kept.append(f"_…and {_figure(rest)} more {noun}_")
     return kept
 
 
@@ -226,7 +217,7 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": _plain(_clip(text, HEADER_MAX))}
+    return {"type": "header", "text": _plain(clip(text, HEADER_MAX))}
 
 
 def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -264,13 +255,13 @@ def _button(
 ) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
-        "text": _plain(_clip(label, BUTTON_TEXT_MAX)),
+        "text": _plain(clip(label, BUTTON_TEXT_MAX)),
         "action_id": action_id,
     }
     if value is not None:
         button["value"] = value
     if accessibility_label:
-        button["accessibility_label"] = _clip(accessibility_label, ACCESSIBILITY_LABEL_MAX)
+        button["accessibility_label"] = clip(accessibility_label, ACCESSIBILITY_LABEL_MAX)
     if primary:
         button["style"] = "primary"
     return button
@@ -285,7 +276,7 @@ def _packed_sections(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Lines packed into as few sections as fit ``SECTION_TEXT_MAX`` each."""
     chunks: list[str] = []
     for line in lines:
-        line = _clip(line, SECTION_TEXT_MAX)
+        line = clip(line, SECTION_TEXT_MAX)
         if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_TEXT_MAX:
             chunks[-1] += "\n" + line
         else:
@@ -295,7 +286,7 @@ def _packed_sections(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 def _message(text: str, blocks: list[dict[str, Any]], **extra: Any) -> Message:
     """A message with its top-level ``text`` fallback (notifications, screen readers)."""
-    return {"text": _clip(text, TEXT_RECOMMENDED_MAX), "blocks": blocks, **extra}
+    return {"text": clip(text, TEXT_RECOMMENDED_MAX), "blocks": blocks, **extra}
 
 
 def _notice(
@@ -403,9 +394,9 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
         ("Awaiting", purchase.points_awaiting_fulfillment),
     )
     lines = [
-        f"*{_purchase_kind(purchase.purchase_id_type)}* {_code(purchase.purchase_id)}"
-        f"  ·  {_when(purchase.last_date_purchased)}",
-        "  ·  ".join(f"{label} *{_number(value)}*" for label, value in figures),
+        f"*{_purchase_kind(purchase.purchase_id_type)}* {_escaped_code(purchase.purchase_id)}"
+        f"  ·  {_slack_date(purchase.last_date_purchased)}",
+        "  ·  ".join(f"{label} *{_figure(value)}*" for label, value in figures),
     ]
     flags = _purchase_flags(purchase)
     if flags:
@@ -427,7 +418,7 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
 def _accessible_name(ref: PurchaseRef) -> str:
     """``Order NW-400026``: how a screen reader names one purchase (plain text, clipped)."""
     kind = _PURCHASE_TYPES.get(ref.purchase_id_type, "Purchase")
-    return f"{kind} {_clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
+    return f"{kind} {clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
 
 
 def page_count(paging: Paging) -> int:
@@ -466,11 +457,11 @@ def _out_of_range_note(query: PurchaseQuery, paging: Paging) -> str:
     """Why a page of a non-empty history came back empty, in plain words."""
     last = page_count(paging)
     if query.page < 1:
-        where = f"Page {_number(query.page)} is before the first page."
+        where = f"Page {_figure(query.page)} is before the first page."
     elif last and query.page > last:
-        where = f"Page {_number(query.page)} is past the last page ({_number(last)})."
+        where = f"Page {_figure(query.page)} is past the last page ({_figure(last)})."
     else:
-        where = f"Page {_number(query.page)} has no purchases."
+        where = f"Page {_figure(query.page)} has no purchases."
     return f"{where} This member has {_count(paging.total, 'purchase')}{_range_phrase(query)}."
 
 
@@ -492,11 +483,11 @@ def purchase_card(
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons."""
     paging = page.paging
-    who = f"{escape(_clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
+    who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
     blocks = _card_head(query)
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
-        position = f"Page {_number(query.page)} of {_number(max(page_count(paging), 1))}"
+        position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
         blocks.append(_section(f"*{total}*  ·  {position}"))
         blocks.append(_divider())
         blocks.extend(
@@ -529,16 +520,16 @@ def purchase_card(
 
 def help_message(help_text: str) -> Message:
     """The help text (plain text with mrkdwn emphasis; ``& < >`` are escaped here)."""
-    lines = escape(_clip(help_text, _HELP_CHARS)).splitlines()
+    lines = escape(clip(help_text, _HELP_CHARS)).splitlines()
     return _message(f"How to use {COMMAND}", _packed_sections(lines) or [_section(COMMAND)])
 
 
 def usage_error_message(error: UsageError) -> Message:
     """What was wrong with the command, the usage line, and where to read more."""
-    text = f"{_WARNING} {escape(_clip(error.message, _VALUE_SHOWN * 5))}"
+    text = f"{_WARNING} {escape(clip(error.message, _VALUE_SHOWN * 5))}"
     return _notice(
         text,
-        context=f"Usage: {_code(USAGE, len(USAGE))}  ·  Try `{COMMAND} help` for examples.",
+        context=f"Usage: {_escaped_code(USAGE, len(USAGE))}  ·  Try `{COMMAND} help` for examples.",
     )
 
 
@@ -583,7 +574,7 @@ def choose_member_message(candidates: Sequence[tuple[str, IdType]]) -> Message:
     buttons.append(_button("Type it in a form", OPEN_FORM_ACTION))
     text = "That message mentions several members. Whose purchases should I look up?"
     rest = len(candidates) - len(shown)
-    context = f"…and {_number(rest)} more: use the form for those." if rest else None
+    context = f"…and {_figure(rest)} more: use the form for those." if rest else None
     return _notice(text, context=context, buttons=buttons)
 
 
@@ -591,7 +582,7 @@ def no_identifier_message() -> Message:
     """No member identifier found (and the form could not be opened): how to ask instead."""
     return _notice(
         ":mag: I couldn't find an email, phone number or member id in that message.",
-        context=f"Open the form, or type {_code(USAGE, len(USAGE))}",
+        context=f"Open the form, or type {_escaped_code(USAGE, len(USAGE))}",
         buttons=[_button("Open the lookup form", OPEN_FORM_ACTION, primary=True)],
     )
 
@@ -631,14 +622,14 @@ def _error_text(error: CrowdTwistError, not_found: str, not_found_advice: str) -
         headline, advice = not_found, not_found_advice
     else:
         headline, advice = _ADVICE[error.kind]
-        headline = headline or escape(_clip(str(error), 500))
+        headline = headline or escape(clip(str(error), 500))
         if error.kind is ErrorKind.BUSY:
-            advice = advice.format(seconds=_number(max(1, math.ceil(error.retry_after or 1))))
+            advice = advice.format(seconds=_figure(max(1, math.ceil(error.retry_after or 1))))
     return f"{_WARNING} *{headline}*\n{advice}"
 
 
 def _member_error_text(error: CrowdTwistError, query: PurchaseQuery) -> str:
-    member = _code(query.member, _MEMBER_SHOWN)
+    member = _escaped_code(query.member, _MEMBER_SHOWN)
     return _error_text(
         error,
         f"No member found for {member} searched as {query.id_type.label}.",
@@ -666,7 +657,7 @@ def page_failed_message(
     """
     note = _notice(
         _member_error_text(error, query),
-        context=f"Page {_number(query.page)} did not load for {_lookup_line(query)}. "
+        context=f"Page {_figure(query.page)} did not load for {_lookup_line(query)}. "
         "The card above is unchanged.",
         buttons=[_page_button("Try again", action_id, query, query.page)],
     )
@@ -715,7 +706,7 @@ _INFER_LABEL = "Infer from what I type"
 
 
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(_clip(label, OPTION_TEXT_MAX)), "value": value}
+    return {"text": _plain(clip(label, OPTION_TEXT_MAX)), "value": value}
 
 
 def _id_type_option(id_type: IdType | None) -> dict[str, Any]:
@@ -798,7 +789,7 @@ def _detail_modal(blocks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _purchase_name(purchase_id: str, purchase_id_type: str) -> str:
-    return f"{_purchase_kind(purchase_id_type)} {_code(purchase_id)}"
+    return f"{_purchase_kind(purchase_id_type)} {_escaped_code(purchase_id)}"
 
 
 def detail_loading_modal(purchase_id: str, purchase_id_type: str) -> dict[str, Any]:
@@ -807,26 +798,26 @@ def detail_loading_modal(purchase_id: str, purchase_id_type: str) -> dict[str, A
     return _detail_modal([_section(f"Loading {name}…")])
 
 
-def _shown(value: str | None, limit: int = _NAME_SHOWN) -> str:
+def _field_value(value: str | None, limit: int = _NAME_SHOWN) -> str:
     """Outside text for a field: escaped and clipped, ``—`` when missing."""
-    return escape(_clip(value, limit)) if value else _UNKNOWN
+    return escape(clip(value, limit)) if value else _UNKNOWN
 
 
 def _coupon_line(coupon: Coupon) -> str:
-    parts = [_code(coupon.code, _NAME_SHOWN)] if coupon.code else []
-    parts += [escape(_clip(t, _NAME_SHOWN)) for t in (coupon.name, coupon.description) if t]
+    parts = [_escaped_code(coupon.code, _NAME_SHOWN)] if coupon.code else []
+    parts += [escape(clip(t, _NAME_SHOWN)) for t in (coupon.name, coupon.description) if t]
     if coupon.discount is not None:
-        parts.append(f"discount {_number(coupon.discount)}")
+        parts.append(f"discount {_figure(coupon.discount)}")
     return "• " + (" · ".join(parts) or "a coupon with no details")
 
 
 def _item_line(item: Item) -> str:
-    parts = [_code(item.sku, _LABEL_SHOWN)] if item.sku else []
+    parts = [_escaped_code(item.sku, _LABEL_SHOWN)] if item.sku else []
     if item.name:
-        parts.append(escape(_clip(item.name, _NAME_SHOWN)))
-    parts.append(f"qty {_number(item.quantity)}")
-    parts.append(f"price {_number(item.price)}")
-    parts.append(f"{_number(item.points_awarded)} pts")
+        parts.append(escape(clip(item.name, _NAME_SHOWN)))
+    parts.append(f"qty {_figure(item.quantity)}")
+    parts.append(f"price {_figure(item.price)}")
+    parts.append(f"{_figure(item.points_awarded)} pts")
     if item.is_excluded:
         parts.append(":no_entry_sign: excluded from points")
     return "• " + " · ".join(parts)
@@ -834,7 +825,7 @@ def _item_line(item: Item) -> str:
 
 def _custom_line(key: str, value: Any) -> str:
     shown = value if isinstance(value, str) else json.dumps(value, default=str)
-    return f"• {escape(_clip(key, _LABEL_SHOWN))}: {escape(_clip(shown, _VALUE_SHOWN))}"
+    return f"• {escape(clip(key, _LABEL_SHOWN))}: {escape(clip(shown, _VALUE_SHOWN))}"
 
 
 def _titled(title: str, lines: list[str]) -> list[dict[str, Any]]:
@@ -854,25 +845,25 @@ def detail_modal(
     ``awaiting`` is the card's points awaiting fulfilment (the detail answer has no such
     figure), so the modal flags a cap exactly when the card does.
     """
-    total = _number(detail.purchase_total)
+    total = _figure(detail.purchase_total)
     if detail.currency and detail.purchase_total is not None:
-        total += " " + escape(_clip(detail.currency, 10))
+        total += " " + escape(clip(detail.currency, 10))
     blocks = [
         _section(f"*{_purchase_name(purchase_id, purchase_id_type)}*"),
         _fields(
             [
-                ("Receipt", _shown(detail.third_party_receipt_id, _ID_SHOWN)),
-                ("Date", _when(detail.date_purchased)),
-                ("Channel", _shown(detail.channel)),
+                ("Receipt", _field_value(detail.third_party_receipt_id, _ID_SHOWN)),
+                ("Date", _slack_date(detail.date_purchased)),
+                ("Channel", _field_value(detail.channel)),
                 ("Total", total),
             ]
         ),
         _fields(
             [
-                ("Base points", _number(detail.base_points)),
-                ("Bonus points", _number(detail.bonus_points)),
-                ("Earned", _number(detail.points_earned)),
-                ("Awarded", _number(detail.points_awarded)),
+                ("Base points", _figure(detail.base_points)),
+                ("Bonus points", _figure(detail.bonus_points)),
+                ("Earned", _figure(detail.points_earned)),
+                ("Awarded", _figure(detail.points_awarded)),
             ]
         ),
     ]
@@ -888,10 +879,10 @@ def detail_modal(
     if detail.coupons:
         lines = [_coupon_line(c) for c in detail.coupons]
         lines = _limited_lines(lines, most=_COUPONS_SHOWN, chars=_COUPONS_CHARS, noun="coupons")
-        blocks += _titled(f"Coupons ({_number(len(detail.coupons))})", lines)
+        blocks += _titled(f"Coupons ({_figure(len(detail.coupons))})", lines)
     items = [_item_line(i) for i in detail.items]
     items = _limited_lines(items, most=_ITEMS_SHOWN, chars=_ITEMS_CHARS, noun="items")
-    blocks += _titled(f"Items ({_number(len(detail.items))})", items or ["No items listed."])
+    blocks += _titled(f"Items ({_figure(len(detail.items))})", items or ["No items listed."])
     if detail.custom_data:
         lines = [_custom_line(k, v) for k, v in detail.custom_data.items()]
         lines = _limited_lines(lines, most=_CUSTOM_SHOWN, chars=_CUSTOM_CHARS, noun="entries")

@@ -38,7 +38,8 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _number(value: float | int | None) -> str:
+def _csv_number(value: float | int | None) -> str:
+    """A figure for a CSV cell: empty when unknown, a whole float without ``.0``."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -58,10 +59,10 @@ def to_csv(purchases: list[Purchase]) -> str:
                 safe_cell(purchase.purchase_id),
                 safe_cell(purchase.purchase_id_type),
                 when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
-                _number(purchase.purchase_total),
-                _number(purchase.total_points_earned),
-                _number(purchase.total_points_awarded),
-                _number(purchase.points_awaiting_fulfillment),
+                _csv_number(purchase.purchase_total),
+                _csv_number(purchase.total_points_earned),
+                _csv_number(purchase.total_points_awarded),
+                _csv_number(purchase.points_awaiting_fulfillment),
             ]
         )
     return buffer.getvalue()

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.redact import redact_text
+from bot.text import clip
 
 
 class ErrorKind(StrEnum):
@@ -80,10 +81,9 @@ _INVALID_PHRASES = {
 }
 
 
-def _clip(text: str) -> str:
+def _for_log(text: str) -> str:
     """Upstream text for the operator's log: one short line, personal data masked."""
-    text = redact_text(" ".join(text.split()))
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+    return clip(redact_text(" ".join(text.split())), _MAX_DETAIL)
 
 
 def _for_people(upstream: str | None) -> str | None:
@@ -142,7 +142,7 @@ def error_from_response(
     reason = reason.lower() if reason else None
     detail = f"HTTP {status}" + (f" reason={reason}" if reason else "")
     if upstream:
-        detail += f" message={_clip(upstream)!r}"
+        detail += f" message={_for_log(upstream)!r}"
     elif not parsed:
         detail += " (body is not JSON)"
 

@@ -1,0 +1,75 @@
+"""What a command means: the lookup (:class:`PurchaseQuery`), the other answers, and the limits.
+
+The rest of the package reads text into these; nothing here reads text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bot.crowdtwist.models import IdType
+
+MAX_MEMBER_LENGTH = 254
+MAX_PAGE = 100_000
+MAX_COMMAND_LENGTH = 4_000
+"""Longer command text is refused outright (no real command comes near it)."""
+MAX_IDENTIFIERS = 10
+"""The most identifiers :func:`bot.query.scanner.find_member_identifiers` returns."""
+MAX_BUTTON_VALUE = 2_000
+"""Slack's limit on a button's ``value``."""
+MAX_PHONE_DIGITS = 15
+"""E.164: no phone number has more digits."""
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseQuery:
+    """One purchase-history lookup: who, how to read the id, which dates, which page."""
+
+    member: str
+    id_type: IdType
+    id_type_inferred: bool = True
+    start: date | None = None
+    end: date | None = None
+    page: int = 1
+
+    def with_page(self, page: int) -> PurchaseQuery:
+        """The same lookup on another page."""
+        return replace(self, page=page)
+
+    @property
+    def range_label(self) -> str | None:
+        """The date range in words, or None when the whole history is asked for."""
+        if self.start and self.end:
+            if self.start == self.end:
+                return f"on {self.start.isoformat()}"
+            return f"{self.start.isoformat()} to {self.end.isoformat()}"
+        if self.start:
+            return f"since {self.start.isoformat()}"
+        if self.end:
+            return f"until {self.end.isoformat()}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    """``/purchases help``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FormRequest:
+    """``/purchases`` with nothing after it: open the lookup form."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageError:
+    """The text could not be read as a lookup; ``message`` says what was wrong.
+
+    One sentence of plain text with mrkdwn code spans; ``& < >`` are *not* escaped (the
+    card escapes them), and quoted input is shortened and cannot break out of its span.
+    """
+
+    message: str
+
+
+Command = PurchaseQuery | HelpRequest | FormRequest | UsageError

@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 from contextlib import AsyncExitStack
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +43,9 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The page's own files by their types, not by this machine's MIME tables (which may call .js
+# text/plain, as some Windows registries do): a module script of any other type does not run.
+STATIC_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 KEEP_ALIVE_SECONDS = 15.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MAX_JSON_BYTES = 256 * 1024
@@ -241,9 +244,20 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+@web.middleware
+async def static_types(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve the page's files under ``/static/`` with their content types spelled out."""
+    response = await handler(request)
+    content_type = STATIC_CONTENT_TYPES.get(PurePosixPath(request.path).suffix)
+    if content_type and request.path.startswith("/static/"):
+        response.content_type = content_type
+        response.charset = "utf-8"
+    return response
+
+
 def page_app(workspace: Workspace, bridge: Bridge) -> web.Application:
     """The page server's aiohttp application (hosts are filled in once the port is known)."""
-    app = web.Application(middlewares=[guard], client_max_size=MAX_JSON_BYTES)
+    app = web.Application(middlewares=[guard, static_types], client_max_size=MAX_JSON_BYTES)
     app[WORKSPACE] = workspace
     app[BRIDGE] = bridge
     app[ALLOWED_HOSTS] = set()

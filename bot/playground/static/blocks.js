@@ -5,14 +5,8 @@
 // (plain_text_input, static_select, datepicker) with their labels, hints and errors.
 // Anything else is shown as a labelled placeholder rather than dropped silently.
 
+import { el } from "./dom.js";
 import { emojify, renderMrkdwn, renderText } from "./mrkdwn.js";
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function plain(textObject) {
   if (!textObject) return "";

@@ -6,6 +6,8 @@
 // <!date^EPOCH^FORMAT[^link]|fallback> (in the browser's own time zone), :emoji: shortcodes,
 // and Slack's escaping (&amp; &lt; &gt;).
 
+import { el } from "./dom.js";
+
 export const EMOJI = {
   warning: "⚠️",
   hourglass_flowing_sand: "⏳",
@@ -68,13 +70,6 @@ export function unescapeEntities(text) {
 /** :shortcode: → Unicode for the ones we know; unknown ones stay as typed. */
 export function emojify(text) {
   return text.replace(/:([a-z0-9_+\-]+):/g, (m, name) => EMOJI[name] ?? m);
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 // ---------------------------------------------------------------------------------------------

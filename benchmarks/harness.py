@@ -6,8 +6,9 @@
 * :class:`BotProcess` starts ``python -m bot`` (or any other argv, e.g. the typical Bolt bot)
   as a separate process pointed at them, waits for ``/healthz``, reads its memory (VmHWM,
   VmRSS) and CPU time from ``/proc``, and stops it with SIGTERM.
-* :class:`Driver` signs and sends slash commands and button clicks exactly as Slack does, over
-  one keep-alive aiohttp session, and times the acknowledgement.
+* :class:`Driver` sends slash commands and button clicks exactly as Slack does (built by
+  :mod:`bot.fake_slack.payloads`, signed by :mod:`bot.fake_slack.signing`), over one
+  keep-alive aiohttp session, and times the acknowledgement.
 * :class:`LoopLag` measures how late the benchmark's own event loop runs, i.e. how much the
   driver, sandbox and fake Slack themselves could distort the figures.
 
@@ -19,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
-import hmac
 import itertools
 import json
 import math
@@ -39,11 +38,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote
 
 import aiohttp
 
-from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall, payloads
+from bot.fake_slack.signing import signed_headers
 from bot.sandbox import DEMO_MEMBERS, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +57,13 @@ CT_KEY = "ct-bench-key-7a9e"
 USER = "U0AGENT01"
 CHANNEL = "C0SUPPORT"
 TEAM = "T0BRAND01"
+INSTALL = payloads.Installation(
+    team_id=TEAM, team_domain="brand", app_id="A0PURCHASE", token="legacy"
+)
+AGENT = payloads.user_object(USER, "agent", INSTALL)
+EPHEMERAL_CARD = payloads.MessageRef(channel=CHANNEL, ts="1700000000.000100", ephemeral=True)
+"""The card every benchmark click is on: an ephemeral message, so no ``message`` is sent."""
 
-FORM = "application/x-www-form-urlencoded"
 TYPICAL_BOT = ROOT / "benchmarks" / "typical_bolt.py"
 
 # -- the machine and small numeric helpers --------------------------------------------------
@@ -144,13 +149,6 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's request headers: ``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -576,8 +574,8 @@ class Driver:
         """POST a signed form body; time the acknowledgement."""
         assert self._http is not None, "use the driver as an async context manager"
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **sign(SIGNING_SECRET, body),
+            "Content-Type": payloads.FORM_CONTENT_TYPE,
+            **signed_headers(SIGNING_SECRET, body),
         }
         sent_at = time.monotonic()
         try:
@@ -589,22 +587,17 @@ class Driver:
 
     def command_body(self, text: str, token: str) -> bytes:
         """The form body Slack sends for ``/purchases <text>``."""
-        return urlencode(
-            {
-                "token": "legacy",
-                "team_id": TEAM,
-                "team_domain": "brand",
-                "channel_id": CHANNEL,
-                "channel_name": "support",
-                "user_id": USER,
-                "user_name": "agent",
-                "command": "/purchases",
-                "text": text,
-                "api_app_id": "A0PURCHASE",
-                "response_url": self.response_url(token),
-                "trigger_id": f"trig-{token}",
-            }
-        ).encode()
+        form = payloads.slash_command(
+            command="/purchases",
+            text=text,
+            user=AGENT,
+            channel_id=CHANNEL,
+            channel_name="support",
+            response_url=self.response_url(token),
+            trigger_id=f"trig-{token}",
+            install=INSTALL,
+        )
+        return payloads.form_body(form)
 
     async def command(self, text: str, token: str | None = None) -> Sent:
         """Send ``/purchases <text>``."""
@@ -614,32 +607,18 @@ class Driver:
     async def click(self, action_id: str, value: str, token: str | None = None) -> Sent:
         """Click a button on an ephemeral card (a block_actions payload)."""
         token = token or self.new_token()
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": {"id": USER, "username": "agent", "team_id": TEAM},
-            "channel": {"id": CHANNEL, "name": "support"},
-            "team": {"id": TEAM, "domain": "brand"},
-            "api_app_id": "A0PURCHASE",
-            "token": "legacy",
-            "container": {
-                "type": "message",
-                "message_ts": "1700000000.000100",
-                "channel_id": CHANNEL,
-                "is_ephemeral": True,
-            },
-            "trigger_id": f"trig-{token}",
-            "response_url": self.response_url(token),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "nav",
-                    "value": value,
-                    "action_ts": "1700000001.0001",
-                }
-            ],
-        }
-        return await self.post(token, urlencode({"payload": json.dumps(payload)}).encode())
+        button = {"type": "button", "action_id": action_id, "value": value}
+        payload = payloads.block_actions(
+            user=AGENT,
+            message=EPHEMERAL_CARD,
+            channel_name="support",
+            action=payloads.action_of(button, "nav"),
+            response_url=self.response_url(token),
+            trigger_id=f"trig-{token}",
+            values={},
+            install=INSTALL,
+        )
+        return await self.post(token, payloads.payload_body(payload))
 
 
 _DRIVERS = itertools.count(1)

@@ -1,8 +1,9 @@
 """The one builder of what Slack sends an app: slash-command forms and interaction payloads.
 
-Shapes follow Slack's documented payloads: a slash command is a form; interactions are a form
-with one ``payload`` field holding JSON. The playground, the tests' driver and the benchmarks'
-driver all build their requests here. Pure functions, so the shapes are testable without a server.
+Shapes follow Slack's documented payloads (``docs/slack-platform.md``): a slash command is a
+form; interactions are a form with one ``payload`` field holding JSON. The playground, the
+tests' driver and the benchmarks' driver all build their requests here. Pure functions, so the
+shapes are testable without a server.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.config import Settings
 from bot.crowdtwist.client import CrowdTwistClient
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blockkit import assert_valid_message, assert_valid_view, render_text
-from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
 
 
 async def response_posts(slack: FakeSlack, token: str, count: int = 1) -> list[dict[str, Any]]:

@@ -1,21 +1,29 @@
-"""Sends requests to the bot exactly as Slack does: form bodies, signed with the secret."""
+"""Sends requests to the bot exactly as Slack does: form bodies, signed with the secret.
+
+The shapes come from :mod:`bot.fake_slack.payloads` and the signature from
+:mod:`bot.fake_slack.signing`; this module only adds the tests' installation, sending and timing.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
+
+from bot.fake_slack import payloads
+from bot.fake_slack.signing import signed_headers
 
 USER = "U0AGENT01"
 CHANNEL = "C0SUPPORT"
 TEAM = "T0BRAND01"
+INSTALL = payloads.Installation(
+    team_id=TEAM, team_domain="brand", app_id="A0PURCHASE", token="legacy"
+)
+"""The installation the tests' requests come from."""
+AGENT = payloads.user_object(USER, "agent", INSTALL)
 
 _tokens = itertools.count(1)
 _triggers = itertools.count(1)
@@ -26,12 +34,32 @@ def new_trigger_id() -> str:
     return f"trig-{next(_triggers)}"
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's headers: ``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = b"v0:" + ts.encode() + b":" + body
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+def _user(user_id: str) -> dict[str, Any]:
+    return payloads.user_object(user_id, "agent", INSTALL)
+
+
+def command_fields(
+    text: str,
+    *,
+    response_url: str,
+    trigger_id: str,
+    user: str = USER,
+    channel: str = CHANNEL,
+    channel_name: str = "support",
+    user_name: str = "agent",
+) -> dict[str, str]:
+    """``/purchases <text>`` as Slack sends it: a form over HTTP, an envelope's payload in
+    Socket Mode."""
+    return payloads.slash_command(
+        command="/purchases",
+        text=text,
+        user=payloads.user_object(user, user_name, INSTALL),
+        channel_id=channel,
+        channel_name=channel_name,
+        response_url=response_url,
+        trigger_id=trigger_id,
+        install=INSTALL,
+    )
 
 
 @dataclass
@@ -64,7 +92,7 @@ class SlackDriver:
         content_type: str = "application/x-www-form-urlencoded",
         headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, float]:
-        signed = sign(self.secret, body) if headers is None else headers
+        signed = signed_headers(self.secret, body) if headers is None else headers
         started = time.perf_counter()
         response = await self.http.post(
             self.events_url, content=body, headers={"Content-Type": content_type, **signed}
@@ -82,32 +110,30 @@ class SlackDriver:
         user_name: str = "agent",
     ) -> Sent:
         url, token = self.new_response_url()
-        form = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "team_domain": "brand",
-            "channel_id": channel,
-            "channel_name": channel_name,
-            "user_id": user,
-            "user_name": user_name,
-            "command": "/purchases",
-            "text": text,
-            "api_app_id": "A0PURCHASE",
-            "response_url": url,
-            "trigger_id": trigger_id or new_trigger_id(),
-        }
-        response, took = await self.post(urlencode(form).encode())
+        form = command_fields(
+            text,
+            response_url=url,
+            trigger_id=trigger_id or new_trigger_id(),
+            user=user,
+            channel=channel,
+            channel_name=channel_name,
+            user_name=user_name,
+        )
+        response, took = await self.post(payloads.form_body(form))
         return Sent(response, took, url, token)
 
-    async def interactive(self, payload: dict[str, Any]) -> Sent:
-        url, token = self.new_response_url()
+    async def interactive(self, payload: dict[str, Any], token: str | None = None) -> Sent:
+        """Send an interaction; fields Slack always sends are filled in where left out.
+
+        ``token`` names the response_url the payload already carries (else a new one is made).
+        """
+        if token is None:
+            url, token = self.new_response_url()
+            payload.setdefault("response_url", url)
         payload.setdefault("trigger_id", new_trigger_id())
-        payload.setdefault("response_url", url)
-        payload.setdefault("team", {"id": TEAM, "domain": "brand"})
-        payload.setdefault("api_app_id", "A0PURCHASE")
-        payload.setdefault("token", "legacy")
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        response, took = await self.post(body)
+        for key, value in payloads.common_fields(AGENT, INSTALL).items():
+            payload.setdefault(key, value)
+        response, took = await self.post(payloads.payload_body(payload))
         return Sent(response, took, payload["response_url"], token)
 
     async def click(
@@ -122,33 +148,27 @@ class SlackDriver:
         message: dict[str, Any] | None = None,
         trigger_id: str | None = None,
     ) -> Sent:
-        container: dict[str, Any] = {
-            "type": "message",
-            "message_ts": "1700000000.000100",
-            "channel_id": channel,
-            "is_ephemeral": ephemeral,
-        }
-        if thread_ts:
-            container["thread_ts"] = thread_ts
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "user": {"id": user, "username": "agent", "team_id": TEAM},
-            "channel": {"id": channel, "name": "support"},
-            "container": container,
-            "trigger_id": trigger_id or new_trigger_id(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "nav",
-                    "value": value,
-                    "action_ts": "1700000001.0001",
-                }
-            ],
-        }
-        if not ephemeral:
-            payload["message"] = message or {"ts": "1700000000.000100", "thread_ts": thread_ts}
-        return await self.interactive(payload)
+        url, token = self.new_response_url()
+        ts = "1700000000.000100"
+        on = payloads.MessageRef(
+            channel=channel,
+            ts=ts,
+            thread_ts=thread_ts,
+            ephemeral=ephemeral,
+            message=message or {"ts": ts, "thread_ts": thread_ts},
+        )
+        button = {"type": "button", "action_id": action_id, "value": value}
+        payload = payloads.block_actions(
+            user=_user(user),
+            message=on,
+            channel_name="support",
+            action=payloads.action_of(button, "nav"),
+            response_url=url,
+            trigger_id=trigger_id or new_trigger_id(),
+            values={},
+            install=INSTALL,
+        )
+        return await self.interactive(payload, token)
 
     async def shortcut(
         self,
@@ -165,27 +185,24 @@ class SlackDriver:
             message["thread_ts"] = thread_ts
         if attachments:
             message["attachments"] = attachments
-        return await self.interactive(
-            {
-                "type": "message_action",
-                "callback_id": "purchase_history",
-                "message_ts": ts,
-                "user": {"id": user, "username": "agent", "team_id": TEAM},
-                "channel": {"id": channel, "name": "support"},
-                "message": message,
-            }
+        url, token = self.new_response_url()
+        payload = payloads.message_action(
+            user=_user(user),
+            message=payloads.MessageRef(
+                channel=channel, ts=ts, thread_ts=thread_ts, message=message
+            ),
+            channel_name="support",
+            response_url=url,
+            trigger_id=new_trigger_id(),
+            install=INSTALL,
         )
+        return await self.interactive(payload, token)
 
     async def submit_view(
         self, view: dict[str, Any], values: dict[str, Any], *, user: str = USER
     ) -> Sent:
-        submitted = dict(view)
-        submitted["id"] = "VFORM0001"
-        submitted["state"] = {"values": values}
-        return await self.interactive(
-            {
-                "type": "view_submission",
-                "user": {"id": user, "username": "agent", "team_id": TEAM},
-                "view": submitted,
-            }
+        submitted = payloads.view_object("VFORM0001", view, values, INSTALL)
+        payload = payloads.view_submission(
+            user=_user(user), view=submitted, trigger_id=new_trigger_id(), install=INSTALL
         )
+        return await self.interactive(payload)

@@ -27,7 +27,7 @@ from aiohttp import web
 from packaging.specifiers import SpecifierSet
 
 from bot import healthcheck
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.server import HEALTH_PATH
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.e2e_helpers import response_posts, text_of

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.crowdtwist.models import IdType
+from bot.fake_slack import RESPONSE_METHOD
+from bot.fake_slack.signing import signed_headers
 from bot.logs import configure_logging
-from bot.playground.fake_slack import RESPONSE_METHOD
 from bot.query import PurchaseQuery, encode_query
 from bot.slack_ids import (
     DETAILS_ACTION_PREFIX,
@@ -23,7 +24,7 @@ from bot.slack_ids import (
 )
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.e2e_helpers import api_calls, button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER, sign
+from tests.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 
@@ -357,7 +358,7 @@ async def test_a_signed_command_replayed_50_times_is_processed_once(bot: Running
         "trigger_id": "trig-replayed",
     }
     body = urlencode(form).encode()
-    headers = sign(SIGNING_SECRET, body)
+    headers = signed_headers(SIGNING_SECRET, body)
     answers = await asyncio.gather(*(bot.driver.post(body, headers=headers) for _ in range(50)))
     assert all(response.status_code == 200 for response, _ in answers)
     assert sorted(response.text for response, _ in answers) == [""] * 50

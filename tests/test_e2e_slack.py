@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.playground.fake_slack import RESPONSE_METHOD
+from bot.fake_slack import RESPONSE_METHOD
+from bot.fake_slack.signing import signed_headers
 from bot.query import decode_query
 from bot.slack_ids import (
     CHOOSE_MEMBER_ACTION_PREFIX,
@@ -32,7 +33,7 @@ from bot.slack_ids import (
 )
 from tests.conftest import RunningBot
 from tests.e2e_helpers import api_calls, button, has_button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER, sign
+from tests.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 
@@ -374,10 +375,10 @@ async def test_acks_stay_fast_when_crowdtwist_takes_four_seconds(bot_factory: An
 
 async def test_a_forged_signature_is_refused(bot: RunningBot) -> None:
     body = b"command=%2Fpurchases&text=alice%40example.com&user_id=U1&response_url=x"
-    bad = sign("not-the-secret", body)
+    bad = signed_headers("not-the-secret", body)
     response, _ = await bot.driver.post(body, headers=bad)
     assert response.status_code == 401
-    stale = sign("test-signing-secret-8f3a", body, timestamp=1_600_000_000)
+    stale = signed_headers("test-signing-secret-8f3a", body, timestamp=1_600_000_000)
     response, _ = await bot.driver.post(body, headers=stale)
     assert response.status_code == 401
     response, _ = await bot.driver.post(body, headers={})

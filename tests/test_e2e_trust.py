@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import SecretStr
 
+from bot.fake_slack import RESPONSE_METHOD
 from bot.logs import configure_logging
-from bot.playground.fake_slack import RESPONSE_METHOD
 from bot.slack_ids import FORM_MEMBER_BLOCK, NEXT_PAGE_ACTION
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, RunningBot
 from tests.e2e_helpers import api_calls, button, response_posts, text_of

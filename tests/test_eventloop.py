@@ -19,12 +19,12 @@ from pydantic import SecretStr
 
 from bot import eventloop
 from bot.config import ConfigError, EventLoop
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, make_settings
 from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import CHANNEL, TEAM, USER, SlackDriver
+from tests.slack_driver import SlackDriver, command_fields
 from tests.test_process import ROOT, free_port, start_process
 
 
@@ -155,15 +155,11 @@ def test_socket_mode_answers_a_command_on_uvloop() -> None:
             running = asyncio.create_task(serve_socket_mode(settings, stop))
             try:
                 await slack.wait_for_socket()
-                command = {
-                    "command": "/purchases",
-                    "text": "alice@example.com",
-                    "user_id": USER,
-                    "channel_id": CHANNEL,
-                    "team_id": TEAM,
-                    "response_url": slack.response_url("uv1"),
-                    "trigger_id": "trig-uv",
-                }
+                command = command_fields(
+                    "alice@example.com",
+                    response_url=slack.response_url("uv1"),
+                    trigger_id="trig-uv",
+                )
                 await slack.send_envelope("slash_commands", command)
                 (card,) = await response_posts(slack, "uv1")
             finally:

@@ -7,6 +7,8 @@ the picture of the channel the playground holds, with the real bot and sandbox b
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -23,14 +25,14 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
+from bot.fake_slack import payloads as requests
+from bot.fake_slack.signing import signed_headers
 from bot.playground import bridge as bridge_module
-from bot.playground import slack_requests as requests
 from bot.playground.bridge import Bridge, Origin
 from bot.playground.demos import page_info
-from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
 from bot.playground.markup import slack_message_text
 from bot.playground.server import Playground, run_playground
-from bot.playground.signing import signed_headers
 from bot.playground.state import CHANNEL_ID, CUSTOMER_ID, USER_ID, Message, Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +63,16 @@ def test_typed_text_is_stored_as_slack_stores_it(typed: str, stored: str) -> Non
 def test_signed_headers_pass_slacks_verification() -> None:
     body = b"command=%2Fpurchases&text=alice%40example.com"
     headers = signed_headers("s3cret", body)
+    # Independently of slack_sdk: v0= HMAC-SHA256 of "v0:{timestamp}:{body}", by hand.
+    by_hand = hmac.new(b"s3cret", b"v0:1700000000:" + body, hashlib.sha256).hexdigest()
+    assert signed_headers("s3cret", body, timestamp=1_700_000_000) == {
+        "X-Slack-Request-Timestamp": "1700000000",
+        "X-Slack-Signature": f"v0={by_hand}",
+    }
+    not_utf8 = b"\xff\xfe\x00garbage"  # hostile-input tests sign such bodies too
+    by_hand = hmac.new(b"s3cret", b"v0:1700000000:" + not_utf8, hashlib.sha256).hexdigest()
+    signed = signed_headers("s3cret", not_utf8, timestamp=1_700_000_000)
+    assert signed["X-Slack-Signature"] == f"v0={by_hand}"
     verifier = SignatureVerifier("s3cret")
     assert verifier.is_valid_request(body, headers)
     assert not SignatureVerifier("other").is_valid_request(body, headers)

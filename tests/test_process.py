@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
 from tests.e2e_helpers import response_posts, text_of

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack
 from bot.sandbox import SandboxServer
 from bot.shared_state import KEY_PREFIX
 from bot.slack_ids import NEXT_PAGE_ACTION

@@ -25,7 +25,7 @@ from bot.crowdtwist.cache import RedisPageCache, decode_page, encode_page
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, PurchasePage
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.shared_state import KEY_PREFIX, SharedState, SharedStateUnavailable
 from tests.conftest import make_settings

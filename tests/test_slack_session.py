@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from slack_bolt.async_app import AsyncBoltContext
 
-from bot.playground.fake_slack import RESPONSE_METHOD, FakeSlack
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import BOLT_APP
 from bot.slack_ids import NEXT_PAGE_ACTION

@@ -7,12 +7,12 @@ import asyncio
 from pydantic import SecretStr
 
 from bot.config import Mode
-from bot.playground.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
 from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import CHANNEL, TEAM, USER
+from tests.slack_driver import command_fields
 
 
 async def test_a_command_over_socket_mode_gets_acked_and_answered(
@@ -26,15 +26,11 @@ async def test_a_command_over_socket_mode_gets_acked_and_answered(
     running = asyncio.create_task(serve_socket_mode(settings, stop))
     try:
         await fake_slack.wait_for_socket()
-        command = {
-            "command": "/purchases",
-            "text": "alice@example.com",
-            "user_id": USER,
-            "channel_id": CHANNEL,
-            "team_id": TEAM,
-            "response_url": fake_slack.response_url("sock1"),
-            "trigger_id": "trig-sock",
-        }
+        command = command_fields(
+            "alice@example.com",
+            response_url=fake_slack.response_url("sock1"),
+            trigger_id="trig-sock",
+        )
         ack = await fake_slack.send_envelope("slash_commands", command)
         assert "envelope_id" in ack
         (card,) = await response_posts(fake_slack, "sock1")

@@ -27,10 +27,9 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.blockkit import escape
-from bot.playground import slack_requests as requests
-from bot.playground.fake_slack import BOT_USER_ID, RESPONSE_METHOD, FakeSlack, SlackCall
+from bot.fake_slack import BOT_USER_ID, RESPONSE_METHOD, FakeSlack, SlackCall, payloads
+from bot.fake_slack.signing import signed_headers
 from bot.playground.markup import slack_message_text
-from bot.playground.signing import signed_headers
 from bot.playground.state import (
     AUTHORS,
     CHANNEL_ID,
@@ -122,7 +121,7 @@ def _blocks(value: Any) -> list[dict[str, Any]]:
             return []
     if not isinstance(value, list):
         return []
-    return requests.with_ids([b for b in value if isinstance(b, dict)])
+    return payloads.with_ids([b for b in value if isinstance(b, dict)])
 
 
 class Bridge:
@@ -157,7 +156,7 @@ class Bridge:
 
     @staticmethod
     def _me() -> dict[str, Any]:
-        return requests.user_object(USER_ID, "you")
+        return payloads.user_object(USER_ID, "you")
 
     def _channel_name(self, channel_id: str) -> str:
         return self.workspace.conversation(channel_id).name
@@ -176,7 +175,7 @@ class Bridge:
         now = time.monotonic()
         for old in [t for t, info in self._triggers.items() if now - info.created > 60]:
             del self._triggers[old]
-        trigger_id = requests.new_trigger_id()
+        trigger_id = payloads.new_trigger_id()
         self._triggers[trigger_id] = _Trigger()
         return trigger_id
 
@@ -198,7 +197,7 @@ class Bridge:
         """POST ``body`` to the bot, signed as Slack signs; give up after 3 s as Slack does."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        headers = {"Content-Type": requests.FORM_CONTENT_TYPE}
+        headers = {"Content-Type": payloads.FORM_CONTENT_TYPE}
         headers |= signed_headers(self._secret, body)
         timeout = aiohttp.ClientTimeout(total=ACK_TIMEOUT_SECONDS)
         try:
@@ -270,7 +269,7 @@ class Bridge:
         self.workspace.add_message(
             channel=channel, user=USER_ID, text=escape(line.strip()), ephemeral=True, kind="command"
         )
-        form = requests.slash_command(
+        form = payloads.slash_command(
             command=command,
             text=text,
             user=self._me(),
@@ -279,7 +278,7 @@ class Bridge:
             response_url=self.issue_response_url(Origin(channel)),
             trigger_id=self.issue_trigger_id(),
         )
-        answer = await self.send(requests.form_body(form))
+        answer = await self.send(payloads.form_body(form))
         if not answer.ok:
             self._report_failure(command, answer, channel=channel)
             return answer.describe()
@@ -318,20 +317,20 @@ class Bridge:
     ) -> dict[str, Any]:
         """A button click (or a select/date pick) on a message: ``block_actions``."""
         message = self._message(message_id)
-        element = requests.find_element(message.blocks, block_id, action_id)
+        element = payloads.find_element(message.blocks, block_id, action_id)
         if element is None:
             raise PlaygroundError("that button is not on the message")
         origin = Origin(message.channel, thread_ts=message.thread_ts, message_id=message.id)
-        payload = requests.block_actions(
+        payload = payloads.block_actions(
             user=self._me(),
             message=message,
             channel_name=self._channel_name(message.channel),
-            action=requests.action_of(element, block_id, chosen),
+            action=payloads.action_of(element, block_id, chosen),
             response_url=self.issue_response_url(origin),
             trigger_id=self.issue_trigger_id(),
-            values=requests.state_values(message.blocks, values or {}),
+            values=payloads.state_values(message.blocks, values or {}),
         )
-        answer = await self.send(requests.payload_body(payload))
+        answer = await self.send(payloads.payload_body(payload))
         if not answer.ok:
             self._report_failure(
                 "The button", answer, channel=message.channel, thread_ts=message.thread_ts
@@ -352,18 +351,18 @@ class Bridge:
         if modal is None:
             raise PlaygroundError("that modal is closed")
         blocks = modal.view.get("blocks") or []
-        element = requests.find_element(blocks, block_id, action_id)
+        element = payloads.find_element(blocks, block_id, action_id)
         if element is None:
             raise PlaygroundError("that button is not in the modal")
-        state = requests.state_values(blocks, values or {})
-        view = requests.view_object(view_id, modal.view, state)
-        payload = requests.view_block_actions(
+        state = payloads.state_values(blocks, values or {})
+        view = payloads.view_object(view_id, modal.view, state)
+        payload = payloads.view_block_actions(
             user=self._me(),
             view=view,
-            action=requests.action_of(element, block_id, chosen),
+            action=payloads.action_of(element, block_id, chosen),
             trigger_id=self.issue_trigger_id(),
         )
-        answer = await self.send(requests.payload_body(payload))
+        answer = await self.send(payloads.payload_body(payload))
         if not answer.ok:
             self._report_failure("The button", answer, channel=CHANNEL_ID)
         return answer.describe()
@@ -373,14 +372,14 @@ class Bridge:
         message = self._message(message_id)
         if message.ephemeral:
             raise PlaygroundError("shortcuts cannot be used on messages only you can see")
-        payload = requests.message_action(
+        payload = payloads.message_action(
             user=self._me(),
             message=message,
             channel_name=self._channel_name(message.channel),
             response_url=self.issue_response_url(Origin(message.channel)),
             trigger_id=self.issue_trigger_id(),
         )
-        answer = await self.send(requests.payload_body(payload))
+        answer = await self.send(payloads.payload_body(payload))
         if not answer.ok:
             self._report_failure("Purchase history", answer, channel=message.channel)
         return answer.describe() | {"thread_ts": message.thread_ts or message.ts}
@@ -391,11 +390,11 @@ class Bridge:
         if modal is None:
             raise PlaygroundError("that modal is closed")
         blocks = modal.view.get("blocks") or []
-        view = requests.view_object(view_id, modal.view, requests.state_values(blocks, values))
-        payload = requests.view_submission(
+        view = payloads.view_object(view_id, modal.view, payloads.state_values(blocks, values))
+        payload = payloads.view_submission(
             user=self._me(), view=view, trigger_id=self.issue_trigger_id()
         )
-        answer = await self.send(requests.payload_body(payload))
+        answer = await self.send(payloads.payload_body(payload))
         if not answer.ok:
             return answer.describe()
         body = answer.json() or {}
@@ -424,9 +423,9 @@ class Bridge:
         if not modal.view.get("notify_on_close"):
             return {"ok": True}
         blocks = modal.view.get("blocks") or []
-        view = requests.view_object(view_id, modal.view, requests.state_values(blocks, {}))
+        view = payloads.view_object(view_id, modal.view, payloads.state_values(blocks, {}))
         answer = await self.send(
-            requests.payload_body(requests.view_closed(user=self._me(), view=view))
+            payloads.payload_body(payloads.view_closed(user=self._me(), view=view))
         )
         return answer.describe()
 

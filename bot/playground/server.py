@@ -31,10 +31,10 @@ from pydantic import SecretStr
 from bot import eventloop
 from bot.app import build_app
 from bot.config import Settings
+from bot.fake_slack import FakeSlack
+from bot.fake_slack.signing import new_signing_secret
 from bot.playground.bridge import Bridge, PlaygroundError
 from bot.playground.demos import page_info
-from bot.playground.fake_slack import FakeSlack
-from bot.playground.signing import new_signing_secret
 from bot.playground.state import CHANNEL_ID, Workspace
 from bot.runtime import crowdtwist_for
 from bot.server import EVENTS_PATH, build_web_app

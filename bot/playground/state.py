@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from bot.playground.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
+from bot.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
 
 USER_ID = "UPLAYAGENT"
 """The person using the playground: a support agent."""
@@ -24,7 +24,6 @@ SYSTEM_ID = "USLACKBOT"
 """Who says what Slack itself would say (``operation_timeout``, unknown command…)."""
 CHANNEL_ID = "CPLAYSUPRT"
 CHANNEL_NAME = "support"
-TEAM_DOMAIN = "playground"
 
 Author = Literal["you", "customer"]
 AUTHORS: dict[str, str] = {"you": USER_ID, "customer": CUSTOMER_ID}

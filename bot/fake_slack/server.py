@@ -1,4 +1,4 @@
-"""A loopback stand-in for Slack's Web API and ``response_url`` endpoints.
+"""The fake Slack's HTTP side: the Web API, ``response_url`` posts and file uploads.
 
 The bot talks to it exactly as to Slack (``SLACK_API_URL`` points here; ``response_url`` values
 point here). It records every call so tests can assert on what was sent, can inject failures
@@ -20,9 +20,12 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.fake_slack.socket_mode import SocketMode
+
 BOT_USER_ID = "UBOTPURCH"
 BOT_ID = "BPURCHASES"
 TEAM_ID = "TPLAYGRND"
+TEAM_DOMAIN = "playground"
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,11 @@ RESPONSE_METHOD = "response_url"
 UPLOAD_METHOD = "file_upload"
 
 
-class FakeSlack:
+class FakeSlack(SocketMode):
     """The fake, as an aiohttp app with a recording of everything it was sent."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[SlackCall] = []
         self.uploads: dict[str, bytes] = {}
         self._faults: dict[str, _Fault] = {}
@@ -72,9 +76,6 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._sockets: set[web.WebSocketResponse] = set()
-        self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._socket_connected = asyncio.Event()
         self.base_url = ""
 
     # -- what tests and the playground use -------------------------------------------------
@@ -165,54 +166,6 @@ class FakeSlack:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    # -- Socket Mode -------------------------------------------------------------------------
-
-    async def wait_for_socket(self, within: float = 10.0) -> None:
-        """Wait up to ``within`` seconds until a Socket Mode client has connected."""
-        await asyncio.wait_for(self._socket_connected.wait(), within)
-
-    async def send_envelope(
-        self, kind: str, payload: dict[str, Any], *, within: float = 5.0
-    ) -> dict[str, Any]:
-        """Deliver one Socket Mode envelope (``slash_commands``…); return the bot's ack."""
-        envelope_id = self._next_id("env-")
-        acked: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._socket_acks[envelope_id] = acked
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": kind,
-            "payload": payload,
-            "accepts_response_payload": kind != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
-        }
-        for socket in list(self._sockets):
-            await socket.send_json(envelope)
-        try:
-            return await asyncio.wait_for(acked, within)
-        finally:
-            self._socket_acks.pop(envelope_id, None)
-
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse()
-        await socket.prepare(request)
-        self._sockets.add(socket)
-        await socket.send_json(
-            {"type": "hello", "num_connections": len(self._sockets), "debug_info": {}}
-        )
-        self._socket_connected.set()
-        try:
-            async for frame in socket:
-                if frame.type != web.WSMsgType.TEXT:
-                    continue
-                ack = json.loads(frame.data)
-                waiter = self._socket_acks.get(str(ack.get("envelope_id")))
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(ack)
-        finally:
-            self._sockets.discard(socket)
-        return socket
 
     # -- handlers --------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
-"""The requests Slack sends an app, built from what happened on the page.
+"""The one builder of what Slack sends an app: slash-command forms and interaction payloads.
 
-Shapes follow Slack's documented payloads (``docs/slack-platform.md``): a slash command
-is a form; interactions are a form with one ``payload`` field holding JSON. Everything here is
-a pure function so the shapes can be tested without a server.
+Shapes follow Slack's documented payloads (``docs/slack-platform.md``): a slash command is a
+form; interactions are a form with one ``payload`` field holding JSON. The playground, the
+tests' driver and the benchmarks' driver all build their requests here. Pure functions, so the
+shapes are testable without a server.
 """
 
 from __future__ import annotations
@@ -12,15 +13,62 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from bot.playground.fake_slack import BOT_ID, TEAM_ID
-from bot.playground.state import TEAM_DOMAIN, Message
+from bot.fake_slack.server import BOT_ID, TEAM_DOMAIN, TEAM_ID
 
 APP_ID = "APLAYPURCH"
 VERIFICATION_TOKEN = "playground-legacy-token"  # noqa: S105 - Slack's deprecated, unused field
 SHORTCUT_CALLBACK_ID = "purchase_history"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The app as installed in a workspace: the ids Slack puts in every request it sends."""
+
+    team_id: str = TEAM_ID
+    team_domain: str = TEAM_DOMAIN
+    app_id: str = APP_ID
+    bot_id: str = BOT_ID
+    token: str = VERIFICATION_TOKEN
+
+
+PLAYGROUND = Installation()
+"""The playground's installation, the default of every builder."""
+
+
+class SlackMessage(Protocol):
+    """A message an interaction happens on, as the builders need it."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def ts(self) -> str: ...
+    @property
+    def thread_ts(self) -> str | None: ...
+    @property
+    def ephemeral(self) -> bool: ...
+    def as_slack(self) -> dict[str, Any]:
+        """The ``message`` object Slack puts in interaction payloads."""
+        ...
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A message given by its ids and its ``message`` object (for drivers without a channel)."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None = None
+    ephemeral: bool = False
+    message: dict[str, Any] = field(default_factory=dict)
+
+    def as_slack(self) -> dict[str, Any]:
+        """The ``message`` object as given."""
+        return self.message
+
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
@@ -107,8 +155,7 @@ def action_of(element: dict[str, Any], block_id: str, chosen: Any = None) -> dic
         "action_ts": action_ts(),
     }
     if kind == "button":
-        action["text"] = element.get("text")
-        for key in ("value", "style", "url"):
+        for key in ("text", "value", "style", "url"):
             if key in element:
                 action[key] = element[key]
     elif kind == "static_select":
@@ -166,21 +213,23 @@ def state_values(blocks: list[Any], raw: dict[str, Any]) -> dict[str, dict[str, 
 # -- the requests ------------------------------------------------------------------------------
 
 
-def user_object(user_id: str, name: str) -> dict[str, Any]:
+def user_object(user_id: str, name: str, install: Installation = PLAYGROUND) -> dict[str, Any]:
     """The ``user`` object of an interaction payload."""
-    return {"id": user_id, "username": name, "name": name, "team_id": TEAM_ID}
+    return {"id": user_id, "username": name, "name": name, "team_id": install.team_id}
 
 
-def _team() -> dict[str, Any]:
-    return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+def team_object(install: Installation = PLAYGROUND) -> dict[str, Any]:
+    """The ``team`` object of an interaction payload."""
+    return {"id": install.team_id, "domain": install.team_domain}
 
 
-def _common(user: dict[str, Any]) -> dict[str, Any]:
+def common_fields(user: dict[str, Any], install: Installation = PLAYGROUND) -> dict[str, Any]:
+    """The fields every interaction payload carries: who, which workspace, which app."""
     return {
-        "team": _team(),
+        "team": team_object(install),
         "user": user,
-        "api_app_id": APP_ID,
-        "token": VERIFICATION_TOKEN,
+        "api_app_id": install.app_id,
+        "token": install.token,
         "is_enterprise_install": False,
         "enterprise": None,
     }
@@ -195,19 +244,20 @@ def slash_command(
     channel_name: str,
     response_url: str,
     trigger_id: str,
+    install: Installation = PLAYGROUND,
 ) -> dict[str, str]:
     """A slash command's form fields."""
     return {
-        "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        "team_domain": TEAM_DOMAIN,
+        "token": install.token,
+        "team_id": install.team_id,
+        "team_domain": install.team_domain,
         "channel_id": channel_id,
         "channel_name": channel_name,
         "user_id": user["id"],
         "user_name": user["name"],
         "command": command,
         "text": text,
-        "api_app_id": APP_ID,
+        "api_app_id": install.app_id,
         "is_enterprise_install": "false",
         "response_url": response_url,
         "trigger_id": trigger_id,
@@ -217,12 +267,13 @@ def slash_command(
 def block_actions(
     *,
     user: dict[str, Any],
-    message: Message,
+    message: SlackMessage,
     channel_name: str,
     action: dict[str, Any],
     response_url: str,
     trigger_id: str,
     values: dict[str, dict[str, Any]],
+    install: Installation = PLAYGROUND,
 ) -> dict[str, Any]:
     """A click (or select) on a message's element; ephemeral messages carry no ``message``."""
     container: dict[str, Any] = {
@@ -233,7 +284,7 @@ def block_actions(
     }
     if message.thread_ts:
         container["thread_ts"] = message.thread_ts
-    payload = _common(user) | {
+    payload = common_fields(user, install) | {
         "type": "block_actions",
         "container": container,
         "trigger_id": trigger_id,
@@ -248,14 +299,17 @@ def block_actions(
 
 
 def view_object(
-    view_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    view_id: str,
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    install: Installation = PLAYGROUND,
 ) -> dict[str, Any]:
     """A view as Slack describes it in payloads: the app's view plus ids and state."""
     return dict(view) | {
         "id": view_id,
-        "team_id": TEAM_ID,
-        "app_id": APP_ID,
-        "bot_id": BOT_ID,
+        "team_id": install.team_id,
+        "app_id": install.app_id,
+        "bot_id": install.bot_id,
         "state": {"values": values},
         "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
         "root_view_id": view_id,
@@ -271,9 +325,10 @@ def view_block_actions(
     view: dict[str, Any],
     action: dict[str, Any],
     trigger_id: str,
+    install: Installation = PLAYGROUND,
 ) -> dict[str, Any]:
     """A click (or select) on an element inside a modal."""
-    return _common(user) | {
+    return common_fields(user, install) | {
         "type": "block_actions",
         "container": {"type": "view", "view_id": view["id"]},
         "trigger_id": trigger_id,
@@ -285,14 +340,15 @@ def view_block_actions(
 def message_action(
     *,
     user: dict[str, Any],
-    message: Message,
+    message: SlackMessage,
     channel_name: str,
     response_url: str,
     trigger_id: str,
     callback_id: str = SHORTCUT_CALLBACK_ID,
+    install: Installation = PLAYGROUND,
 ) -> dict[str, Any]:
     """The message shortcut, used on ``message``."""
-    return _common(user) | {
+    return common_fields(user, install) | {
         "type": "message_action",
         "callback_id": callback_id,
         "trigger_id": trigger_id,
@@ -305,10 +361,14 @@ def message_action(
 
 
 def view_submission(
-    *, user: dict[str, Any], view: dict[str, Any], trigger_id: str
+    *,
+    user: dict[str, Any],
+    view: dict[str, Any],
+    trigger_id: str,
+    install: Installation = PLAYGROUND,
 ) -> dict[str, Any]:
     """The modal's submit button."""
-    return _common(user) | {
+    return common_fields(user, install) | {
         "type": "view_submission",
         "trigger_id": trigger_id,
         "view": view,
@@ -316,6 +376,8 @@ def view_submission(
     }
 
 
-def view_closed(*, user: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+def view_closed(
+    *, user: dict[str, Any], view: dict[str, Any], install: Installation = PLAYGROUND
+) -> dict[str, Any]:
     """The modal's close button, sent only when the view asked (``notify_on_close``)."""
-    return _common(user) | {"type": "view_closed", "view": view, "is_cleared": False}
+    return common_fields(user, install) | {"type": "view_closed", "view": view, "is_cleared": False}

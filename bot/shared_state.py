@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -36,7 +36,9 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from bot.config import Settings
+if TYPE_CHECKING:  # at run time bot.config imports the CrowdTwist client's defaults, and the
+    # client this module: a run-time import here would be a cycle.
+    from bot.config import Settings
 
 __all__ = ["KEY_PREFIX", "SharedState", "SharedStateUnavailable"]
 

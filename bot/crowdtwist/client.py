@@ -29,9 +29,19 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from bot.config import DEFAULT_MAX_RESPONSE_BYTES, SANDBOX_API_KEY, ConfigError, Settings
-from bot.crowdtwist.budget import PrefetchShed, RequestBudget, budget_for, prefetching
-from bot.crowdtwist.cache import PageCache, local_page_cache, page_cache_for
+from bot.crowdtwist.budget import PrefetchShed, RequestBudget, prefetching
+from bot.crowdtwist.cache import PageCache, local_page_cache
+from bot.crowdtwist.defaults import (
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_CACHE_MAX_ENTRIES,
+    DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PREFETCHES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_AFTER_MAX_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+)
 from bot.crowdtwist.errors import (
     CrowdTwistError,
     ErrorKind,
@@ -42,7 +52,6 @@ from bot.crowdtwist.errors import (
 )
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
 from bot.crowdtwist.transport import AiohttpTransport
-from bot.shared_state import SharedState
 
 __all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
 
@@ -98,6 +107,8 @@ class CrowdTwistClient:
     ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
+    The defaults are :mod:`bot.crowdtwist.defaults`'s, the settings' too; the client knows
+    nothing of the settings (:func:`bot.services.crowdtwist_client` builds it from them).
     """
 
     def __init__(
@@ -105,14 +116,14 @@ class CrowdTwistClient:
         base_url: str,
         api_key: SecretStr | str,
         *,
-        timeout: float = 8.0,
-        max_retries: int = 2,
-        backoff_seconds: float = 0.3,
-        retry_after_max_seconds: float = 5.0,
-        cache_ttl_seconds: float = 120.0,
-        cache_max_entries: int = 2000,
-        max_connections: int = 100,
-        max_prefetches: int = 4,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+        retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS,
+        cache_ttl_seconds: float = DEFAULT_CACHE_TTL_SECONDS,
+        cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_prefetches: int = DEFAULT_MAX_PREFETCHES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         page_cache: PageCache | None = None,
@@ -160,42 +171,6 @@ class CrowdTwistClient:
         self._prefetching: set[asyncio.Task[BaseModel]] = set()
         self._closed = False
         self.stats = ClientStats()
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        base_url: str | None = None,
-        shared: SharedState | None = None,
-    ) -> CrowdTwistClient:
-        """Build the client from the bot's settings; ``base_url`` points it at a sandbox;
-        with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
-        origin = base_url or settings.crowdtwist_origin
-        if origin is None:
-            raise ConfigError(
-                "CROWDTWIST_BASE_URL: required (the built-in sandbox passes its own address)"
-            )
-        key = settings.crowdtwist_api_key
-        if key is None:
-            if not settings.uses_sandbox:
-                raise ConfigError("CROWDTWIST_API_KEY: required")
-            key = SecretStr(SANDBOX_API_KEY)
-        return cls(
-            origin,
-            key,
-            timeout=settings.crowdtwist_timeout_seconds,
-            max_retries=settings.crowdtwist_max_retries,
-            backoff_seconds=settings.crowdtwist_backoff_seconds,
-            retry_after_max_seconds=settings.crowdtwist_retry_after_max_seconds,
-            cache_ttl_seconds=settings.cache_ttl_seconds,
-            cache_max_entries=settings.cache_max_entries,
-            max_connections=settings.crowdtwist_max_connections,
-            max_prefetches=settings.prefetch_max_concurrent,
-            page_cache=page_cache_for(settings, shared, namespace=origin),
-            budget=budget_for(settings, shared, namespace=origin),
-            max_response_bytes=settings.crowdtwist_max_response_bytes,
-        )
 
     def __repr__(self) -> str:
         return f"CrowdTwistClient(base_url={self.base_url!r})"

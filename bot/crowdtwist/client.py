@@ -283,7 +283,7 @@ class CrowdTwistClient:
     ) -> tuple[_Key, str, dict[str, str]]:
         """Cache key, encoded path and query of one history page; only set parameters are sent."""
         kind = str(id_type)
-        first, last = _iso(start), _iso(end)
+        first, last = _query_date(start), _query_date(end)
         path = HISTORY_PATH.format(member=_segment(member, "member identifier"))
         params = {"id_type": kind}
         if page != 1:
@@ -624,7 +624,7 @@ def _segment(value: str, what: str) -> str:
     return encoded
 
 
-def _iso(day: date | None) -> str | None:
+def _query_date(day: date | None) -> str | None:
     """YYYY-MM-DD for the query string (a datetime counts by its date)."""
     if day is None:
         return None

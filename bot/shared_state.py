@@ -36,8 +36,8 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-if TYPE_CHECKING:  # at run time bot.config imports the CrowdTwist client's defaults, and the
-    # client this module: a run-time import here would be a cycle.
+if TYPE_CHECKING:  # for annotations only: bot.config loads bot.crowdtwist (for the client's
+    # defaults), whose client loads this module, so a run-time import would be a cycle.
     from bot.config import Settings
 
 __all__ = ["KEY_PREFIX", "SharedState", "SharedStateUnavailable"]

@@ -107,8 +107,8 @@ class CrowdTwistClient:
     ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
-    The defaults are :mod:`bot.crowdtwist.defaults`'s, the settings' too; the client knows
-    nothing of the settings (:func:`bot.services.crowdtwist_client` builds it from them).
+    Its defaults are :mod:`bot.crowdtwist.defaults`, which the settings share; the client never
+    reads the settings (:func:`bot.services.crowdtwist_client` builds it from them).
     """
 
     def __init__(

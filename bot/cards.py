@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -87,7 +86,6 @@ _AWAITING = ":hourglass_flowing_sand:"
 _UNKNOWN = "—"
 _HUGE = 10**15
 _PURCHASE_TYPES = {"order_id": "Order", "receipt_id": "Receipt"}
-_MENTION = re.compile(r"(<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[A-Z0-9]+)>)")
 
 # --------------------------------------------------------------------------------------------
 # Text helpers
@@ -176,13 +174,6 @@ def _range_phrase(query: PurchaseQuery) -> str:
         return ""
     return (
         f" from {label}" if query.start and query.end and query.start != query.end else " " + label
-    )
-
-
-def _escape_keeping_mentions(text: str) -> str:
-    """Escape configured text, keeping Slack user, channel and group mentions working."""
-    return "".join(
-        part if _MENTION.fullmatch(part) else escape(part) for part in _MENTION.split(text)
     )
 
 
@@ -533,15 +524,11 @@ def usage_error_message(error: UsageError) -> Message:
     )
 
 
-def denied_message(admin_hint: str | None = None, *, reason: str | None = None) -> Message:
-    """Not allowed to use the bot here, why (if given), and whom to ask.
-
-    ``admin_hint`` names whom to ask and may hold Slack mentions (``<@U123>``, ``<#C123>``).
-    """
+def denied_message(*, reason: str | None = None) -> Message:
+    """Not allowed to use the bot here, why (if given), and whom to ask."""
     why = _clip_mrkdwn(escape(reason), 1000) if reason else f"You can't use {COMMAND} here."
-    whom = _clip_mrkdwn(_escape_keeping_mentions(admin_hint), 1500) if admin_hint else None
     return _notice(
-        f":no_entry: {why}\nAsk {whom or 'a Slack admin'} to add you (or this channel) "
+        f":no_entry: {why}\nAsk a Slack admin to add you (or this channel) "
         "to the bot's allowed list."
     )
 
@@ -553,11 +540,6 @@ def internal_error_message() -> Message:
         "Please try again. If it keeps happening, tell a Slack admin: "
         "the bot's log has the details."
     )
-
-
-def loading_message(query: PurchaseQuery) -> Message:
-    """Shown while CrowdTwist is asked."""
-    return _notice(f":mag: Looking up purchases for {_lookup_line(query)}…")
 
 
 def choose_member_message(candidates: Sequence[tuple[str, IdType]]) -> Message:

@@ -18,12 +18,23 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The client owns its limits and defaults; the settings take theirs from it (one source).
+from bot.crowdtwist.defaults import (
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_CACHE_MAX_ENTRIES,
+    DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PREFETCHES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_AFTER_MAX_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+)
+from bot.crowdtwist.defaults import (
+    DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES,  # re-exported from its old home
+)
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SANDBOX_API_KEY = "sandbox-key"
-
-
-DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-"""CrowdTwist bodies larger than this are refused: a page of 10 purchases is a few kB."""
 
 
 class Mode(StrEnum):
@@ -80,11 +91,13 @@ class Settings(BaseSettings):
     crowdtwist_environment: str = ""
     crowdtwist_client_id: str | None = None
     crowdtwist_sandbox: bool = False
-    crowdtwist_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
-    crowdtwist_max_retries: int = Field(default=2, ge=0, le=10)
-    crowdtwist_backoff_seconds: float = Field(default=0.3, ge=0, le=30)
-    crowdtwist_retry_after_max_seconds: float = Field(default=5.0, ge=0, le=120)
-    crowdtwist_max_connections: int = Field(default=100, ge=1, le=1000)
+    crowdtwist_timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=120)
+    crowdtwist_max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
+    crowdtwist_backoff_seconds: float = Field(default=DEFAULT_BACKOFF_SECONDS, ge=0, le=30)
+    crowdtwist_retry_after_max_seconds: float = Field(
+        default=DEFAULT_RETRY_AFTER_MAX_SECONDS, ge=0, le=120
+    )
+    crowdtwist_max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1, le=1000)
     # One budget for every replica (prefetches included); the contract caps a program at
     # 10,000 requests a minute, and the bot is not the program's only client. 0: no budget.
     crowdtwist_rate_limit_per_minute: int = Field(default=6000, ge=0, le=1_000_000)
@@ -93,10 +106,10 @@ class Settings(BaseSettings):
     )
 
     # Caching and speed
-    cache_ttl_seconds: float = Field(default=120.0, ge=0, le=86_400)
-    cache_max_entries: int = Field(default=500, ge=0, le=1_000_000)
+    cache_ttl_seconds: float = Field(default=DEFAULT_CACHE_TTL_SECONDS, ge=0, le=86_400)
+    cache_max_entries: int = Field(default=DEFAULT_CACHE_MAX_ENTRIES, ge=0, le=1_000_000)
     prefetch_adjacent_pages: bool = True
-    prefetch_max_concurrent: int = Field(default=16, ge=0, le=1000)
+    prefetch_max_concurrent: int = Field(default=DEFAULT_MAX_PREFETCHES, ge=0, le=1000)
 
     # Several replicas: shared cache, coalescing and budget on Redis (unset: all in-process)
     redis_url: SecretStr | None = None

@@ -29,7 +29,6 @@ class Export:
 
     purchases: list[Purchase]
     total: int
-    pages_fetched: int
     capped: bool
 
 
@@ -89,6 +88,5 @@ async def gather_history(
     return Export(
         purchases=purchases,
         total=first.paging.total,
-        pages_fetched=max(1, pages_wanted),
         capped=first.paging.pages > max_pages,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from enum import Enum
 
 from bot import cards
 from bot.audit import Actor
@@ -69,9 +70,28 @@ def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery
         )
 
 
+class Answer(Enum):
+    """What a delivered message is: it decides who sees it and whether it may replace a card."""
+
+    CARD = "card"
+    """The card asked for: visible when replies are, and may replace the card it came from."""
+    ERROR = "error"
+    """Why there is no card: always private, and never in place (a failed click keeps the card)."""
+
+    @property
+    def private(self) -> bool:
+        """Only the person asking may see it, whatever ``REPLY_VISIBILITY`` says."""
+        return self is Answer.ERROR
+
+    @property
+    def may_replace(self) -> bool:
+        """It may take the place of the message it answers (when the route replaces in place)."""
+        return self is Answer.CARD
+
+
 ErrorMessage = Callable[[CrowdTwistError, PurchaseQuery], Message]
-Deliver = Callable[[Message, bool], Awaitable[object]]
-"""Puts a message in front of the person; the flag is True for a card, False for an error."""
+Deliver = Callable[[Message, Answer], Awaitable[object]]
+"""Puts a message in front of the person; the :class:`Answer` says what kind it is."""
 
 
 async def answer_lookup(
@@ -96,16 +116,16 @@ async def answer_lookup(
     except CrowdTwistError as error:
         log_failure(services, error, query)
         outcome = error.kind.value
-        message, ok = error_message(error, query), False
+        message, answer = error_message(error, query), Answer.ERROR
     except Exception:
         log.exception("lookup failed unexpectedly")
         outcome = "internal_error"
-        message, ok = cards.internal_error_message(), False
+        message, answer = cards.internal_error_message(), Answer.ERROR
     else:
         results, total = len(page.purchases), page.paging.total
-        message, ok = cards.purchase_card(query, page), True
+        message, answer = cards.purchase_card(query, page), Answer.CARD
     latency_ms = round((time.perf_counter() - started) * 1000)
-    await deliver(message, ok)
+    await deliver(message, answer)
     if page is not None:
         prefetch_neighbours(services, query, page)
     await services.audit.record(

@@ -27,7 +27,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.config import ReplyVisibility
-from bot.lookup import Deliver
+from bot.lookup import Answer, Deliver
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -157,9 +157,13 @@ def via_response_url(
     last resort into the person's DM with the bot: an answer is never silently lost.
     """
 
-    async def deliver(message: Message, ok: bool) -> bool:
+    async def deliver(message: Message, answer: Answer) -> bool:
         if await post_to_response_url(
-            services, url, message, replace_original=in_place and ok, private=not ok
+            services,
+            url,
+            message,
+            replace_original=in_place and answer.may_replace,
+            private=answer.private,
         ):
             return True
         client, user = services.slack, actor.user_id
@@ -174,7 +178,7 @@ def via_response_url(
                 user=user,
                 message=message,
                 thread_ts=thread_ts,
-                private=not ok,
+                private=answer.private,
             ):
                 return True
         log.info("answering in the DM instead")

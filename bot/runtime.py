@@ -19,7 +19,7 @@ from bot.config import SANDBOX_API_KEY, Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
-from bot.services import Services
+from bot.services import Services, crowdtwist_client
 from bot.shared_state import SharedState
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ async def crowdtwist_for(
         sandbox = await stack.enter_async_context(SandboxServer(api_key=SANDBOX_API_KEY))
         log.info("CrowdTwist: the built-in sandbox at %s", sandbox.base_url)
         sandboxed = settings.model_copy(update={"crowdtwist_api_key": SecretStr(SANDBOX_API_KEY)})
-        return CrowdTwistClient.from_settings(sandboxed, base_url=sandbox.base_url, shared=shared)
+        return crowdtwist_client(sandboxed, base_url=sandbox.base_url, shared=shared)
     log.info("CrowdTwist: %s", settings.crowdtwist_origin)
-    return CrowdTwistClient.from_settings(settings, shared=shared)
+    return crowdtwist_client(settings, shared=shared)
 
 
 async def services_for(settings: Settings, stack: AsyncExitStack) -> Services:

@@ -1,4 +1,8 @@
-"""What the listeners need, built once per process and passed in (no globals)."""
+"""What the listeners need, built once per process from the settings and passed in (no globals).
+
+This is where settings become collaborators: the CrowdTwist client (with its cache and
+budget), the access policy and the audit log; nothing below it reads the settings itself.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import aiohttp
+from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import AccessPolicy
 from bot.audit import AuditLog
-from bot.config import Settings
+from bot.config import SANDBOX_API_KEY, ConfigError, Settings
+from bot.crowdtwist.budget import LocalBudget, RequestBudget, SharedBudget
+from bot.crowdtwist.cache import PageCache, RedisPageCache, local_page_cache
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
 from bot.replay import SeenRequests
@@ -81,3 +88,71 @@ class Services:
             await self.http.close()
         if self.shared is not None:
             await self.shared.aclose()
+
+
+def crowdtwist_client(
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    shared: SharedState | None = None,
+) -> CrowdTwistClient:
+    """The CrowdTwist client the settings describe; ``base_url`` points it at a sandbox;
+    with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
+    origin = base_url or settings.crowdtwist_origin
+    if origin is None:
+        raise ConfigError(
+            "CROWDTWIST_BASE_URL: required (the built-in sandbox passes its own address)"
+        )
+    key = settings.crowdtwist_api_key
+    if key is None:
+        if not settings.uses_sandbox:
+            raise ConfigError("CROWDTWIST_API_KEY: required")
+        key = SecretStr(SANDBOX_API_KEY)
+    return CrowdTwistClient(
+        origin,
+        key,
+        timeout=settings.crowdtwist_timeout_seconds,
+        max_retries=settings.crowdtwist_max_retries,
+        backoff_seconds=settings.crowdtwist_backoff_seconds,
+        retry_after_max_seconds=settings.crowdtwist_retry_after_max_seconds,
+        cache_ttl_seconds=settings.cache_ttl_seconds,
+        cache_max_entries=settings.cache_max_entries,
+        max_connections=settings.crowdtwist_max_connections,
+        max_prefetches=settings.prefetch_max_concurrent,
+        page_cache=page_cache_for(settings, shared, namespace=origin),
+        budget=budget_for(settings, shared, namespace=origin),
+        max_response_bytes=settings.crowdtwist_max_response_bytes,
+    )
+
+
+def page_cache_for(
+    settings: Settings, shared: SharedState | None, *, namespace: str
+) -> PageCache | None:
+    """The cache the settings describe: None when off, local, or shared through Redis."""
+    front = local_page_cache(settings.cache_ttl_seconds, settings.cache_max_entries)
+    if front is None or shared is None:
+        return front
+    attempts = settings.crowdtwist_max_retries + 1
+    return RedisPageCache(
+        shared,
+        front,
+        hash_key=settings.hash_key(),
+        namespace=namespace,
+        max_entries=settings.cache_max_entries,
+        # Long enough for the holder's whole fetch (every attempt, and a Retry-After).
+        lock_seconds=settings.crowdtwist_timeout_seconds * attempts
+        + settings.crowdtwist_retry_after_max_seconds,
+    )
+
+
+def budget_for(
+    settings: Settings, shared: SharedState | None, *, namespace: str = ""
+) -> RequestBudget | None:
+    """The budget the settings describe: None for 0 (no budget), shared with Redis (one per
+    ``namespace``, the CrowdTwist origin)."""
+    limit = settings.crowdtwist_rate_limit_per_minute
+    if limit <= 0:
+        return None
+    if shared is None:
+        return LocalBudget(limit)
+    return SharedBudget(shared, limit, namespace=namespace)

@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -36,7 +36,9 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from bot.config import Settings
+if TYPE_CHECKING:  # for annotations only: bot.config loads bot.crowdtwist (for the client's
+    # defaults), whose client loads this module, so a run-time import would be a cycle.
+    from bot.config import Settings
 
 __all__ = ["KEY_PREFIX", "SharedState", "SharedStateUnavailable"]
 

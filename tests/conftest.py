@@ -13,11 +13,10 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.crowdtwist.client import CrowdTwistClient
 from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
-from bot.services import Services
+from bot.services import Services, crowdtwist_client
 from tests.redis_server import RedisServer, redis_available
 from tests.slack_driver import SlackDriver
 
@@ -78,7 +77,7 @@ class RunningBot:
 async def start_bot(sandbox: SandboxServer, slack: FakeSlack, **overrides: Any) -> RunningBot:
     """Build the real app from settings and serve it on a free port."""
     settings = make_settings(sandbox, slack, **overrides)
-    services = Services.from_settings(settings, CrowdTwistClient.from_settings(settings))
+    services = Services.from_settings(settings, crowdtwist_client(settings))
     web_app = build_web_app(build_app(services), services)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

@@ -435,7 +435,6 @@ def test_backticks_in_members_and_ids_leave_every_piece_inside_code(nasty: str) 
     messages = [
         cards.purchase_card(query(nasty), page_of([purchase(nasty)])),
         cards.crowdtwist_error_message(CrowdTwistError(ErrorKind.NOT_FOUND, "none"), query(nasty)),
-        cards.loading_message(query(nasty)),
     ]
     views = [cards.detail_loading_modal(nasty, "order_id")]
     for blocks in [m["blocks"] for m in messages] + [v["blocks"] for v in views]:
@@ -559,22 +558,10 @@ def test_long_help_text_is_split_and_bounded() -> None:
     assert len(blocks_of(message, "section")) > 1
 
 
-def test_loading_message_names_the_lookup() -> None:
-    message = cards.loading_message(query(start=date(2024, 3, 1)))
-    assert_valid_message(message)
-    assert f":mag: Looking up purchases for `{JANE}`, searched as email, since 2024-03-01…" in seen(
-        message
-    )
-
-
 def test_denied_message_says_whom_to_ask() -> None:
-    assert "Ask a Slack admin" in seen(cards.denied_message())
-    message = cards.denied_message("<@U0123ABC> in <#C0456|loyalty-help> or Bob <bob@x.com>")
+    message = cards.denied_message()
     assert_valid_message(message)
-    raw = message["blocks"][0]["text"]["text"]
-    assert "<@U0123ABC>" in raw
-    assert "<#C0456|loyalty-help>" in raw
-    assert "Bob &lt;bob@x.com&gt;" in raw
+    assert "Ask a Slack admin" in seen(message)
 
 
 def test_denied_message_can_say_why() -> None:
@@ -914,7 +901,6 @@ def test_any_error_renders_within_limits(q: PurchaseQuery, kind: ErrorKind, mess
         cards.crowdtwist_error_message(failure, q),
         cards.page_failed_message(failure, q),
         cards.export_failed_message(q, failure),
-        cards.loading_message(q),
         cards.export_started_message(q),
     ):
         assert_valid_message(rendered)
@@ -1062,11 +1048,9 @@ _markup_soup = st.text(alphabet="&<>ab@U#|", max_size=6000)
 
 
 @settings(max_examples=200)
-@given(reason=st.none() | _markup_soup, admin_hint=st.none() | _markup_soup)
-def test_denied_message_stays_within_a_section_after_escaping(
-    reason: str | None, admin_hint: str | None
-) -> None:
-    message = cards.denied_message(admin_hint, reason=reason)
+@given(reason=st.none() | _markup_soup)
+def test_denied_message_stays_within_a_section_after_escaping(reason: str | None) -> None:
+    message = cards.denied_message(reason=reason)
     assert_valid_message(message)
     text = message["blocks"][0]["text"]["text"]
     assert len(text) <= 3000
@@ -1075,7 +1059,7 @@ def test_denied_message_stays_within_a_section_after_escaping(
 
 
 def test_denied_message_of_ampersands_is_clipped_after_escaping() -> None:
-    message = cards.denied_message("&" * 1000, reason="&" * 1000)
+    message = cards.denied_message(reason="&" * 1000)
     assert_valid_message(message)
     assert "&amp;…" in message["blocks"][0]["text"]["text"]
 

@@ -31,6 +31,7 @@ from bot.crowdtwist.client import ClientStats, CrowdTwistClient
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
 from bot.sandbox import DEFAULT_API_KEY, DEMO_MEMBERS, DemoMember, SandboxServer
+from bot.services import crowdtwist_client
 
 KEY = "ct-key-7d41c9e2b5"
 HISTORY = "/users/{member}/purchases"
@@ -1064,9 +1065,9 @@ async def test_from_settings_with_the_sandbox() -> None:
     settings = Settings(_env_file=None, crowdtwist_sandbox=True)
     assert SANDBOX_API_KEY == DEFAULT_API_KEY
     with pytest.raises(ConfigError, match="CROWDTWIST_BASE_URL"):
-        CrowdTwistClient.from_settings(settings)
+        crowdtwist_client(settings)
     async with SandboxServer() as server:
-        async with CrowdTwistClient.from_settings(settings, base_url=server.base_url) as client:
+        async with crowdtwist_client(settings, base_url=server.base_url) as client:
             page = await client.purchase_history("alice@example.com", IdType.EMAIL)
         assert page.paging.total == 27
         assert server.requests[0].headers["X-CT-Authorization"] == f"CTApiKey {SANDBOX_API_KEY}"
@@ -1082,7 +1083,7 @@ def test_from_settings_for_a_real_program() -> None:
         crowdtwist_max_retries=4,
         cache_ttl_seconds=0,
     )
-    client = CrowdTwistClient.from_settings(settings)
+    client = crowdtwist_client(settings)
     assert client.base_url == "https://sb-pos12.crowdtwist.com"
     assert client._timeout == 3.5
     assert client._max_retries == 4
@@ -1147,6 +1148,6 @@ def test_the_size_limit_comes_from_the_settings() -> None:
         crowdtwist_api_key=SecretStr(KEY),
         crowdtwist_max_response_bytes=123_456,
     )
-    assert CrowdTwistClient.from_settings(settings)._max_response_bytes == 123_456
+    assert crowdtwist_client(settings)._max_response_bytes == 123_456
     with pytest.raises(ValueError, match="max_response_bytes"):
         CrowdTwistClient("https://pos.example.com", KEY, max_response_bytes=0)

@@ -27,6 +27,7 @@ from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, PurchasePage
 from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
+from bot.services import crowdtwist_client
 from bot.shared_state import KEY_PREFIX, SharedState, SharedStateUnavailable
 from tests.conftest import make_settings
 from tests.redis_server import RedisServer
@@ -56,7 +57,7 @@ async def replicas(
                 redis_server.url, timeout=0.5, probe_seconds=0.2, heartbeat_seconds=0.2
             )
             await shared.start()
-            client = CrowdTwistClient.from_settings(settings, shared=shared)
+            client = crowdtwist_client(settings, shared=shared)
             stack.push_async_callback(shared.aclose)
             stack.push_async_callback(client.aclose)
             return Replica(shared, client)

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Protocol
 
-from bot.config import Settings
 from bot.crowdtwist.errors import busy
 from bot.shared_state import SharedState, SharedStateUnavailable
 
@@ -38,7 +37,6 @@ __all__ = [
     "PrefetchShed",
     "RequestBudget",
     "SharedBudget",
-    "budget_for",
     "prefetching",
 ]
 
@@ -248,16 +246,3 @@ class SharedBudget(_Budget):
             self.fallback.record()
             return None
         return int(wait_ms) / 1000
-
-
-def budget_for(
-    settings: Settings, shared: SharedState | None, *, namespace: str = ""
-) -> RequestBudget | None:
-    """The budget the settings describe: None for 0 (no budget), shared with Redis (one per
-    ``namespace``, the CrowdTwist origin)."""
-    limit = settings.crowdtwist_rate_limit_per_minute
-    if limit <= 0:
-        return None
-    if shared is None:
-        return LocalBudget(limit)
-    return SharedBudget(shared, limit, namespace=namespace)

@@ -38,11 +38,10 @@ from cachetools import TLRUCache
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from bot.config import Settings
 from bot.crowdtwist.budget import PrefetchShed
 from bot.shared_state import SharedState, SharedStateUnavailable
 
-__all__ = ["LocalPageCache", "PageCache", "RedisPageCache", "page_cache_for"]
+__all__ = ["LocalPageCache", "PageCache", "RedisPageCache", "local_page_cache"]
 
 log = logging.getLogger(__name__)
 
@@ -296,23 +295,3 @@ class RedisPageCache:
         """A write whose failure only costs sharing (Redis is then marked down, logged once)."""
         with contextlib.suppress(SharedStateUnavailable):
             await self._shared.run(operation)
-
-
-def page_cache_for(
-    settings: Settings, shared: SharedState | None, *, namespace: str
-) -> PageCache | None:
-    """The cache the settings describe: None when off, local, or shared through Redis."""
-    front = local_page_cache(settings.cache_ttl_seconds, settings.cache_max_entries)
-    if front is None or shared is None:
-        return front
-    attempts = settings.crowdtwist_max_retries + 1
-    return RedisPageCache(
-        shared,
-        front,
-        hash_key=settings.hash_key(),
-        namespace=namespace,
-        max_entries=settings.cache_max_entries,
-        # Long enough for the holder's whole fetch (every attempt, and a Retry-After).
-        lock_seconds=settings.crowdtwist_timeout_seconds * attempts
-        + settings.crowdtwist_retry_after_max_seconds,
-    )

@@ -29,9 +29,19 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from bot.config import DEFAULT_MAX_RESPONSE_BYTES, SANDBOX_API_KEY, ConfigError, Settings
-from bot.crowdtwist.budget import PrefetchShed, RequestBudget, budget_for, prefetching
-from bot.crowdtwist.cache import PageCache, local_page_cache, page_cache_for
+from bot.crowdtwist.budget import PrefetchShed, RequestBudget, prefetching
+from bot.crowdtwist.cache import PageCache, local_page_cache
+from bot.crowdtwist.defaults import (
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_CACHE_MAX_ENTRIES,
+    DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PREFETCHES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_AFTER_MAX_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+)
 from bot.crowdtwist.errors import (
     CrowdTwistError,
     ErrorKind,
@@ -42,7 +52,6 @@ from bot.crowdtwist.errors import (
 )
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
 from bot.crowdtwist.transport import AiohttpTransport
-from bot.shared_state import SharedState
 
 __all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
 
@@ -98,6 +107,8 @@ class CrowdTwistClient:
     ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
+    Its defaults are :mod:`bot.crowdtwist.defaults`, which the settings share; the client never
+    reads the settings (:func:`bot.services.crowdtwist_client` builds it from them).
     """
 
     def __init__(
@@ -105,14 +116,14 @@ class CrowdTwistClient:
         base_url: str,
         api_key: SecretStr | str,
         *,
-        timeout: float = 8.0,
-        max_retries: int = 2,
-        backoff_seconds: float = 0.3,
-        retry_after_max_seconds: float = 5.0,
-        cache_ttl_seconds: float = 120.0,
-        cache_max_entries: int = 2000,
-        max_connections: int = 100,
-        max_prefetches: int = 4,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+        retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS,
+        cache_ttl_seconds: float = DEFAULT_CACHE_TTL_SECONDS,
+        cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_prefetches: int = DEFAULT_MAX_PREFETCHES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         page_cache: PageCache | None = None,
@@ -160,42 +171,6 @@ class CrowdTwistClient:
         self._prefetching: set[asyncio.Task[BaseModel]] = set()
         self._closed = False
         self.stats = ClientStats()
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        base_url: str | None = None,
-        shared: SharedState | None = None,
-    ) -> CrowdTwistClient:
-        """Build the client from the bot's settings; ``base_url`` points it at a sandbox;
-        with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
-        origin = base_url or settings.crowdtwist_origin
-        if origin is None:
-            raise ConfigError(
-                "CROWDTWIST_BASE_URL: required (the built-in sandbox passes its own address)"
-            )
-        key = settings.crowdtwist_api_key
-        if key is None:
-            if not settings.uses_sandbox:
-                raise ConfigError("CROWDTWIST_API_KEY: required")
-            key = SecretStr(SANDBOX_API_KEY)
-        return cls(
-            origin,
-            key,
-            timeout=settings.crowdtwist_timeout_seconds,
-            max_retries=settings.crowdtwist_max_retries,
-            backoff_seconds=settings.crowdtwist_backoff_seconds,
-            retry_after_max_seconds=settings.crowdtwist_retry_after_max_seconds,
-            cache_ttl_seconds=settings.cache_ttl_seconds,
-            cache_max_entries=settings.cache_max_entries,
-            max_connections=settings.crowdtwist_max_connections,
-            max_prefetches=settings.prefetch_max_concurrent,
-            page_cache=page_cache_for(settings, shared, namespace=origin),
-            budget=budget_for(settings, shared, namespace=origin),
-            max_response_bytes=settings.crowdtwist_max_response_bytes,
-        )
 
     def __repr__(self) -> str:
         return f"CrowdTwistClient(base_url={self.base_url!r})"
@@ -308,7 +283,7 @@ class CrowdTwistClient:
     ) -> tuple[_Key, str, dict[str, str]]:
         """Cache key, encoded path and query of one history page; only set parameters are sent."""
         kind = str(id_type)
-        first, last = _iso(start), _iso(end)
+        first, last = _query_date(start), _query_date(end)
         path = HISTORY_PATH.format(member=_segment(member, "member identifier"))
         params = {"id_type": kind}
         if page != 1:
@@ -427,74 +402,71 @@ class CrowdTwistClient:
         page: int | None,
         what: str,
     ) -> _Reply:
-        """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error."""
+        """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error.
+
+        The loop alone lives here: :meth:`_attempt` sends, :func:`_classify` judges a failed
+        attempt, :func:`_log_attempt` writes the lines, :meth:`_delay` picks the wait.
+        """
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
         for attempt in range(1, attempts + 1):
-            response: _Reply | None = None
-            failure = ""
-            retryable = False
-            await self._admit()
-            too_large: CrowdTwistError | None = None
-            # Wait for a free connection here, before the attempt's deadline starts: time in
-            # the queue is not CrowdTwist's slowness, and httpcore's own pool queue costs CPU
-            # on every event while it is long.
-            async with self._connection_slots:
-                self.stats.upstream_requests += 1
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(self._timeout):  # headers and body alike
-                        response = await self._get(path, params, template)
-                except _BodyTooLarge as exc:
-                    too_large = bad_response(f"{exc} on GET {template}")
-                except _RETRYABLE_EXCEPTIONS as exc:
-                    failure, retryable = type(exc).__name__, True
-                except httpx.HTTPError as exc:
-                    failure = type(exc).__name__
-            elapsed_ms = round((time.perf_counter() - started) * 1000)
-
+            sent = await self._attempt(path, params, template)
             note = functools.partial(
-                _log_attempt, template, shown_page, f"{attempt}/{attempts}", elapsed_ms
+                _log_attempt, template, shown_page, f"{attempt}/{attempts}", sent.elapsed_ms
             )
-            if too_large is not None:
+            if sent.too_large is not None:
                 # A broken proxy or a runaway answer: another attempt would be the same.
-                note(logging.WARNING, too_large.detail, "; giving up")
-                raise self._scrub(too_large)
-            if response is not None and response.is_success:
-                note(logging.DEBUG, f"HTTP {response.status_code}")
-                return response
+                note(logging.WARNING, sent.too_large.detail, "; giving up")
+                raise self._scrub(sent.too_large)
+            if sent.response is not None and sent.response.is_success:
+                note(logging.DEBUG, f"HTTP {sent.response.status_code}")
+                return sent.response
 
-            retry_after: float | None = None
-            if response is None:
-                outcome = failure
-                error = unavailable(f"{failure} in {elapsed_ms} ms on GET {template}")
-            else:
-                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
-                error = error_from_response(
-                    response.status_code, response.content, retry_after=retry_after, what=what
-                )
-                error.detail = f"{error.detail} on GET {template}"
-                retryable = error.kind is ErrorKind.UNAVAILABLE  # 5xx and 429 only
-                outcome = f"HTTP {response.status_code}"
-                if error.reason and _REASON_FOR_LOG.fullmatch(error.reason):
-                    outcome += f" reason={error.reason}"
-
-            last = attempt == attempts or not retryable
-            delay = 0.0 if last else self._delay(attempt, retry_after)
-            note(logging.DEBUG, outcome)
+            failed = _classify(sent, template=template, what=what)
+            last = attempt == attempts or not failed.retryable
+            delay = 0.0 if last else self._delay(attempt, failed.retry_after)
+            note(logging.DEBUG, failed.outcome)
             # A member who does not exist is an answer, not an incident: INFO, not WARNING.
             note(
-                logging.INFO if error.kind in _USER_ERRORS else logging.WARNING,
-                outcome,
+                logging.INFO if failed.error.kind in _USER_ERRORS else logging.WARNING,
+                failed.outcome,
                 "; giving up" if last else f"; retrying in {delay:.2f} s",
             )
             if last:
-                if attempts > 1 and retryable:
+                error = failed.error
+                if attempts > 1 and failed.retryable:
                     error.detail = f"{error.detail} (after {attempts} attempts)"
                 raise self._scrub(error)
             self.stats.retries += 1
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, path: str, params: dict[str, str], template: str) -> _Attempt:
+        """One attempt: admitted by the budget, a free connection, then the timed GET.
+
+        Failures that are answers to judge (transport errors, a body too large) come back in
+        the :class:`_Attempt`; anything else (cancellation, a shed prefetch, BUSY) is raised.
+        """
+        await self._admit()
+        # Wait for a free connection here, before the attempt's deadline starts: time in
+        # the queue is not CrowdTwist's slowness, and httpcore's own pool queue costs CPU
+        # on every event while it is long.
+        async with self._connection_slots:
+            self.stats.upstream_requests += 1
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(self._timeout):  # headers and body alike
+                    response = await self._get(path, params, template)
+            except _BodyTooLarge as exc:
+                sent = _Attempt(too_large=bad_response(f"{exc} on GET {template}"))
+            except _RETRYABLE_EXCEPTIONS as exc:
+                sent = _Attempt(failure=type(exc).__name__, retryable=True)
+            except httpx.HTTPError as exc:
+                sent = _Attempt(failure=type(exc).__name__)
+            else:
+                sent = _Attempt(response=response)
+        sent.elapsed_ms = round((time.perf_counter() - started) * 1000)
+        return sent
 
     async def _admit(self) -> None:
         """Count the attempt about to be sent against the request budget (every replica's);
@@ -565,6 +537,48 @@ class _Reply:
         return 200 <= self.status_code < 300
 
 
+@dataclass(slots=True)
+class _Attempt:
+    """What one attempt came to: an answer, a transport failure, or a body too large."""
+
+    response: _Reply | None = None
+    failure: str = ""
+    """The transport error's class name, when there is no answer."""
+    retryable: bool = False
+    """True for a transport failure a later attempt may not repeat."""
+    too_large: CrowdTwistError | None = None
+    elapsed_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A failed attempt judged: the error to raise, whether to try again, and the log's words."""
+
+    error: CrowdTwistError
+    retryable: bool
+    outcome: str
+    retry_after: float | None = None
+
+
+def _classify(sent: _Attempt, *, template: str, what: str) -> _Failure:
+    """The mapped error of an attempt that got no 2xx; only 5xx, 429 and transport trouble
+    that may pass are worth another attempt."""
+    response = sent.response
+    if response is None:
+        error = unavailable(f"{sent.failure} in {sent.elapsed_ms} ms on GET {template}")
+        return _Failure(error, sent.retryable, sent.failure)
+    retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+    error = error_from_response(
+        response.status_code, response.content, retry_after=retry_after, what=what
+    )
+    error.detail = f"{error.detail} on GET {template}"
+    outcome = f"HTTP {response.status_code}"
+    if error.reason and _REASON_FOR_LOG.fullmatch(error.reason):
+        outcome += f" reason={error.reason}"
+    retryable = error.kind is ErrorKind.UNAVAILABLE  # 5xx and 429 only
+    return _Failure(error, retryable, outcome, retry_after)
+
+
 def _log_attempt(
     template: str,
     page: str,
@@ -610,7 +624,7 @@ def _segment(value: str, what: str) -> str:
     return encoded
 
 
-def _iso(day: date | None) -> str | None:
+def _query_date(day: date | None) -> str | None:
     """YYYY-MM-DD for the query string (a datetime counts by its date)."""
     if day is None:
         return None

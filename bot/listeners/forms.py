@@ -11,7 +11,7 @@ from bot import cards
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.listeners.context import FormOrigin
-from bot.lookup import Deliver
+from bot.lookup import Answer, Deliver
 from bot.replies import post_to_conversation, post_to_dm, post_to_response_url, response_type
 from bot.services import Services
 
@@ -94,7 +94,9 @@ def to_origin(
 ) -> Deliver:
     """Deliver where a form or shortcut came from; errors are always private."""
 
-    async def deliver(message: Message, ok: bool) -> bool:
-        return await answer_at_origin(services, client, origin, actor, message, private=not ok)
+    async def deliver(message: Message, answer: Answer) -> bool:
+        return await answer_at_origin(
+            services, client, origin, actor, message, private=answer.private
+        )
 
     return deliver

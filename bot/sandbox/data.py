@@ -106,7 +106,7 @@ class DemoPurchase:
     def as_history_row(self) -> dict[str, Any]:
         """The purchase as a row of User Purchase History, keys exactly as the API's sample."""
         row: dict[str, Any] = {
-            "last_date_purchased": _iso(self.purchased_at),
+            "last_date_purchased": _utc_timestamp(self.purchased_at),
             "purchase_id": self.purchase_id,
             "purchase_id_type": self.purchase_id_type,
             "purchase_total": self.purchase_total,
@@ -121,7 +121,7 @@ class DemoPurchase:
         """The purchase as a Purchase Detail document."""
         return {
             "third_party_receipt_id": self.third_party_receipt_id,
-            "date_purchased": _iso(self.purchased_at),
+            "date_purchased": _utc_timestamp(self.purchased_at),
             "channel": self.channel,
             "coupons": [
                 {"code": c.code, "name": c.name, "discount": c.discount} for c in self.coupons
@@ -175,7 +175,8 @@ class FailureDemo:
     description: str
 
 
-def _iso(moment: datetime) -> str:
+def _utc_timestamp(moment: datetime) -> str:
+    """The API's timestamp form: UTC, to the second, with a ``Z`` (``2024-03-01T14:05:00Z``)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -1,4 +1,4 @@
-"""bot.blockkit: each Block Kit limit is caught by one failing fixture; valid input passes."""
+"""Block Kit checks: each limit is caught by one failing fixture; valid input passes."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot.blockkit import (
+from bot.blockkit import escape
+from tests.support.blockkit_rules import (
     assert_valid_message,
     assert_valid_view,
-    escape,
     message_problems,
-    readable,
-    render_text,
-    unescape,
     view_problems,
 )
+from tests.support.render import readable, render_text, unescape
 
 Fixture = dict[str, Any]
 

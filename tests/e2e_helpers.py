@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import assert_valid_message, assert_valid_view, render_text
 from bot.fake_slack import RESPONSE_METHOD, FakeSlack, SlackCall
+from tests.support.blockkit_rules import assert_valid_message, assert_valid_view
+from tests.support.render import render_text
 
 
 async def response_posts(slack: FakeSlack, token: str, count: int = 1) -> list[dict[str, Any]]:

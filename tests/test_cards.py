@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import cards
-from bot.blockkit import assert_valid_message, assert_valid_view, render_text
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, Purchase, PurchaseDetail, PurchasePage
 from bot.query import MAX_MEMBER_LENGTH, MAX_PAGE, USAGE, PurchaseQuery, UsageError, decode_query
@@ -36,6 +35,8 @@ from bot.slack_ids import (
     OPEN_FORM_ACTION,
     PREV_PAGE_ACTION,
 )
+from tests.support.blockkit_rules import assert_valid_message, assert_valid_view
+from tests.support.render import render_text
 
 JANE = "jane@example.com"
 LINK = "https://pos12.crowdtwist.com/users/332170040/purchases?id_type=email&page={}"

@@ -69,6 +69,36 @@ _USER_ERRORS = (ErrorKind.NOT_FOUND, ErrorKind.INVALID_INPUT)
 _DETAIL_FIELDS = frozenset(PurchaseDetail.model_fields)
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing and sends nothing.
+
+    CrowdTwist authenticates every request by its key, not by a session, so a ``Set-Cookie``
+    from it has no use here; httpx still parses each answer's headers through urllib's
+    cookie jar (two compatibility objects and a URL parse per response), which was 4.6 % of
+    the bot's CPU under load.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """httpx's client, its API unchanged, with :class:`_NoCookies` as its jar."""
+
+    _jar = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("the CrowdTwist client keeps no cookies")
+
+
 @dataclass(slots=True)
 class ClientStats:
     """Counters for tests, benchmarks and the operator; they only ever grow."""
@@ -138,7 +168,7 @@ class CrowdTwistClient:
         self._max_prefetches = max_prefetches
         self._max_response_bytes = max_response_bytes
         self._connection_slots = asyncio.Semaphore(max_connections)
-        self._http = httpx.AsyncClient(
+        self._http = _CookielessClient(
             base_url=self.base_url,
             headers={
                 "X-CT-Authorization": f"CTApiKey {secret}",

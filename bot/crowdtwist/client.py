@@ -85,6 +85,12 @@ class _NoCookies(httpx.Cookies):
     def set_cookie_header(self, request: httpx.Request) -> None:
         return None
 
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        raise TypeError("the CrowdTwist client keeps no cookies")
+
+    def update(self, cookies: object = None) -> None:  # type: ignore[override]
+        raise TypeError("the CrowdTwist client keeps no cookies")
+
 
 class _CookielessClient(httpx.AsyncClient):
     """httpx's client, its API unchanged, with :class:`_NoCookies` as its jar."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -348,17 +349,38 @@ class PurchaseRef:
         if not isinstance(data, dict) or not set(data) <= {"id", "t", "w"}:
             return None
         purchase_id, id_type, awaiting = data.get("id"), data.get("t"), data.get("w")
-        if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= MAX_PURCHASE_ID:
+        if not _ref_fields_valid(purchase_id, id_type, awaiting):
             return None
-        if not purchase_id.strip() or any(
-            ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in purchase_id
-        ):
-            return None
-        if id_type not in {t.value for t in PurchaseIdType}:
-            return None
-        if awaiting is not None and (type(awaiting) is not int or not 0 <= awaiting < _HUGE):
-            return None
-        return cls(purchase_id, str(id_type), awaiting)
+        return cls(str(purchase_id), str(id_type), awaiting)
+
+    def clickable(self, value: str) -> bool:
+        """Whether :meth:`decode` gives this ref back from ``value`` (its :meth:`encode`).
+
+        The same checks as :meth:`decode` on the fields themselves, without parsing the JSON
+        back: JSON carries strings and integers through unchanged, so a value this accepts
+        is one a click accepts (the card asks once per purchase, 20 times a page).
+        """
+        return (
+            0 < len(value) <= BUTTON_VALUE_MAX
+            and isinstance(self.purchase_id_type, str)
+            and _ref_fields_valid(self.purchase_id, self.purchase_id_type, self.awaiting)
+        )
+
+
+_PURCHASE_ID_TYPES = frozenset(t.value for t in PurchaseIdType)
+_UNSAFE_ID_CHARS = re.compile("[\x00-\x1f\ud800-\udfff]")
+"""Control characters and lone surrogates: never in a purchase id a button carries."""
+
+
+def _ref_fields_valid(purchase_id: object, id_type: object, awaiting: object) -> bool:
+    """What a Details button may carry: a sane purchase id, a known type, sane points."""
+    if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= MAX_PURCHASE_ID:
+        return False
+    if not purchase_id.strip() or _UNSAFE_ID_CHARS.search(purchase_id):
+        return False
+    if id_type not in _PURCHASE_ID_TYPES:
+        return False
+    return awaiting is None or (type(awaiting) is int and 0 <= awaiting < _HUGE)
 
 
 def _purchase_flags(purchase: Purchase) -> list[str]:
@@ -396,7 +418,7 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
     awaiting = purchase.points_awaiting_fulfillment
     ref = PurchaseRef(purchase.purchase_id, purchase.purchase_id_type, awaiting)
     value = ref.encode()
-    if allow_details and PurchaseRef.decode(value) == ref:
+    if allow_details and ref.clickable(value):
         details = _button(
             "Details",
             f"{DETAILS_ACTION_PREFIX}_{index}",

@@ -7,11 +7,13 @@ down, and the operator's log says what happened (never the message's content).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -22,7 +24,6 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.audit import Actor
 from bot.blockkit import Message
@@ -122,23 +123,64 @@ async def post_to_response_url(
     }
     if not replace_original:
         payload["response_type"] = response_type(services, private=private)
-    # A webhook client is bound to its URL, so each post names its own; the session (and so
-    # the connections) and the retry handlers are the process's shared ones.
-    client = AsyncWebhookClient(
-        url,
-        timeout=RESPONSE_URL_TIMEOUT_SECONDS,
-        session=services.slack_session(),
-        retry_handlers=_WEBHOOK_RETRIES,
-    )
     try:
-        response = await client.send_dict(payload)
+        status = await post_json(services.slack_session(), url, payload)
     except Exception as exc:  # a lost answer is logged, never fatal
         log.warning("response_url post failed: %s", type(exc).__name__)
         return False
-    if response.status_code != 200:
-        log.warning("response_url post refused: HTTP %s", response.status_code)
+    if status != 200:
+        log.warning("response_url post refused: HTTP %s", status)
         return False
     return True
+
+
+_JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
+_POST_TIMEOUT = aiohttp.ClientTimeout(total=RESPONSE_URL_TIMEOUT_SECONDS)
+_MAX_ATTEMPTS = 10
+"""A bound on attempts whatever the handlers say (theirs are 2 retries each)."""
+
+
+async def post_json(session: aiohttp.ClientSession, url: str, payload: dict[str, Any]) -> int:
+    """POST ``payload`` as JSON to ``url`` on ``session``; the final HTTP status.
+
+    What slack_sdk's ``AsyncWebhookClient`` does for a ``response_url``, without a client
+    object per post and the copies of the body it keeps: the same retry handlers
+    (:func:`retry_handlers`: connection errors, 429 with ``Retry-After`` capped, 5xx) decide
+    after each failed attempt, and a connection error that is not retried is raised.
+    """
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    request = HttpRequest(method="POST", url=url, headers=dict(_JSON_HEADERS), data=data)
+    state = RetryState()
+    for _ in range(_MAX_ATTEMPTS):
+        state.next_attempt_requested = False
+        response: HttpResponse | None = None
+        error: Exception | None = None
+        try:
+            async with session.post(
+                url, data=data, headers=_JSON_HEADERS, timeout=_POST_TIMEOUT
+            ) as answer:
+                body = await answer.read()
+                if answer.status < 400:
+                    return answer.status
+                response = HttpResponse(
+                    status_code=answer.status, headers=dict(answer.headers), data=body
+                )
+        except Exception as exc:
+            error = exc
+        for handler in _WEBHOOK_RETRIES:
+            if await handler.can_retry_async(
+                state=state, request=request, response=response, error=error
+            ):
+                await handler.prepare_for_next_attempt_async(
+                    state=state, request=request, response=response, error=error
+                )
+                break
+        if not state.next_attempt_requested:
+            if error is not None:
+                raise error
+            assert response is not None  # no error, so there was an answer
+            return response.status_code
+    raise RuntimeError(f"response_url post: still failing after {_MAX_ATTEMPTS} attempts")
 
 
 def via_response_url(

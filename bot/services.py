@@ -21,7 +21,7 @@ from bot.crowdtwist.budget import LocalBudget, RequestBudget, SharedBudget
 from bot.crowdtwist.cache import PageCache, RedisPageCache, local_page_cache
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
-from bot.replay import SeenRequests
+from bot.replay import SeenRequests, seen_requests_for
 from bot.shared_state import SharedState
 
 SLACK_TIMEOUT = 15
@@ -62,6 +62,7 @@ class Services:
         """Wire the services the settings describe around a CrowdTwist client (and Redis)."""
         return cls(
             shared=shared,
+            replays=seen_requests_for(shared),
             settings=settings,
             crowdtwist=crowdtwist,
             access=AccessPolicy(

@@ -43,7 +43,9 @@ async def completion(slack: FakeSlack, run: StepRun) -> SlackCall:
 def outputs_of(call: SlackCall) -> dict[str, Any]:
     assert call.method == SUCCESS, call.args
     outputs = call.args["outputs"]
-    return json.loads(outputs) if isinstance(outputs, str) else dict(outputs)
+    assert isinstance(outputs, str)  # slack_sdk sends the outputs as a JSON string
+    loaded: dict[str, Any] = json.loads(outputs)
+    return loaded
 
 
 def error_of(call: SlackCall) -> str:

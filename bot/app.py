@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
@@ -23,7 +24,7 @@ from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
 from bot.slack_ids import FORM_MEMBER_BLOCK
-from bot.workflow_step import is_step_run, step_actor, step_denied_text
+from bot.workflow_step import AUDIT_ENTRY, is_step_run, step_actor, step_denied_text
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +184,14 @@ async def _enforce_on_step(
         return None
     reason = services.access.why_denied(actor.user_id, actor.channel_id)
     log.info(
-        "access denied: user=%s channel=%s entry=workflow_step", actor.user_id, actor.channel_id
+        "access denied: user=%s channel=%s entry=%s", actor.user_id, actor.channel_id, AUDIT_ENTRY
     )
-    await services.audit.record(
-        services.audit.event("workflow_step", "denied", actor), services.slack
-    )
+    await services.audit.record(services.audit.event(AUDIT_ENTRY, "denied", actor), services.slack)
     # Bolt has already put the event's own token on this client (AttachingFunctionToken).
-    await context.fail(step_denied_text(reason, actor))
+    try:
+        await context.fail(step_denied_text(reason, actor))
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not fail the refused workflow step: %s", type(exc).__name__)
     return BoltResponse(status=200, body="")
 
 

@@ -22,6 +22,9 @@ from bot.query import PurchaseQuery, query_from_form
 STEP_CALLBACK_ID: Final = "lookup_purchase_history"
 """The step's ``callback_id``, as ``manifest.yml`` declares it under ``functions``."""
 
+AUDIT_ENTRY: Final = "workflow_step"
+"""The step's ``entry`` in the audit trail."""
+
 REQUESTED_BY_INPUT: Final = "requested_by"
 """The optional input naming who started the workflow (Slack's event does not say)."""
 CHANNEL_INPUT: Final = "channel"

@@ -243,3 +243,17 @@ async def test_a_replayed_event_runs_the_step_once(bot: RunningBot) -> None:
     await bot.slack.wait_for(lambda c: c.method == SUCCESS)
     assert await bot.services.inflight.drain(5)
     assert len(bot.slack.calls_to(SUCCESS)) == 1
+
+
+async def test_a_completion_slack_refuses_is_logged_and_the_run_still_audited(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot.slack.fail(SUCCESS, 200, body={"ok": False, "error": "function_execution_not_found"})
+    run = await bot.driver.run_step({"member": GRACE.email})
+    await completion(bot.slack, run)
+    assert await bot.services.inflight.drain(5)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "could not complete the workflow step: function_execution_not_found" in warnings
+    audit = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bot.audit"]
+    assert [line["outcome"] for line in audit] == ["ok"]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.complete.async_complete import AsyncComplete
 from slack_bolt.context.fail.async_fail import AsyncFail
+from slack_sdk.errors import SlackApiError
 
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
@@ -23,6 +25,7 @@ from bot.lookup import log_failure
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (
+    AUDIT_ENTRY,
     STEP_CALLBACK_ID,
     UNEXPECTED_FAILURE,
     InvalidInput,
@@ -33,9 +36,6 @@ from bot.workflow_step import (
 )
 
 log = logging.getLogger(__name__)
-
-ENTRY: str = "workflow_step"
-"""The step's ``entry`` in the audit trail."""
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -60,7 +60,7 @@ async def run_step(
     actor = step_actor(body, inputs)
     read = read_inputs(inputs)
     if isinstance(read, InvalidInput):
-        await fail(read.text)
+        await _finish(fail(read.text))
         await _audit(services, actor, "invalid_input", None)
         return
     query = read
@@ -75,16 +75,16 @@ async def run_step(
         )
     except CrowdTwistError as error:
         log_failure(services, error, query)
-        await fail(failure_text(error, query))
+        await _finish(fail(failure_text(error, query)))
         await _audit(services, actor, error.kind.value, query, started=started)
         return
     except Exception:
         log.exception("workflow step failed unexpectedly")
-        await fail(UNEXPECTED_FAILURE)
+        await _finish(fail(UNEXPECTED_FAILURE))
         await _audit(services, actor, "internal_error", query, started=started)
         return
     outputs = step_outputs(query, history, cap_pages=settings.export_max_pages)
-    await complete(outputs)
+    await _finish(complete(outputs))
     await _audit(
         services,
         actor,
@@ -95,6 +95,15 @@ async def run_step(
         total=history.total,
         capped=history.capped,
     )
+
+
+async def _finish(completion: Awaitable[object]) -> None:
+    """Send the step's completion; a refusal from Slack is logged, the audit line still written."""
+    try:
+        await completion
+    except (SlackApiError, OSError) as exc:
+        code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("could not complete the workflow step: %s", code)
 
 
 async def _audit(
@@ -112,7 +121,7 @@ async def _audit(
     latency_ms = round((time.perf_counter() - started) * 1000) if started is not None else None
     await services.audit.record(
         services.audit.event(
-            ENTRY,
+            AUDIT_ENTRY,
             outcome,
             actor,
             member=query.member if query else None,

@@ -192,7 +192,7 @@ class FakeSlack(SocketMode):
 
     @staticmethod
     def _token_of(request: web.Request) -> str | None:
-        """The bearer token of a Web API call (the header, else a ``token`` argument)."""
+        """The bearer token of a Web API call's ``Authorization`` header, if any."""
         header = request.headers.get("Authorization", "")
         return header[len("Bearer ") :] if header.startswith("Bearer ") else None
 
@@ -213,7 +213,7 @@ class FakeSlack(SocketMode):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._read_args(request)
-        token = self._token_of(request) or args.get("token")
+        token = self._token_of(request) or args.get("token")  # header, else the argument
         fault = self._take_fault(method)
         if fault is not None:
             await self._record(

@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
@@ -23,6 +24,7 @@ from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
 from bot.slack_ids import FORM_MEMBER_BLOCK
+from bot.workflow_step import AUDIT_ENTRY, is_step_run, step_actor, step_denied_text
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,8 @@ async def enforce_access(
 
     A middleware that stops the chain answers Slack by returning the response itself.
     """
+    if is_step_run(body):
+        return await _enforce_on_step(services, body, context, next)
     user_id = context.user_id
     channel_id = _channel_of(body, context)
     if services.access.allows(user_id, channel_id):
@@ -161,6 +165,33 @@ async def enforce_access(
     if body.get("type") == "view_submission":
         return _json_response({"response_action": "errors", "errors": {FORM_MEMBER_BLOCK: reason}})
     await post_to_response_url(services, body.get("response_url"), message, private=True)
+    return BoltResponse(status=200, body="")
+
+
+async def _enforce_on_step(
+    services: Services,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    next: Callable[[], Awaitable[None]],
+) -> BoltResponse | None:
+    """A step run: the person is the ``requested_by`` input and the channel the ``channel``
+    input (SECURITY.md); a refused run completes with ``functions.completeError``."""
+    event = body["event"]
+    inputs = event.get("inputs") if isinstance(event.get("inputs"), dict) else {}
+    actor = step_actor(body, inputs)
+    if services.access.allows(actor.user_id, actor.channel_id):
+        await next()
+        return None
+    reason = services.access.why_denied(actor.user_id, actor.channel_id)
+    log.info(
+        "access denied: user=%s channel=%s entry=%s", actor.user_id, actor.channel_id, AUDIT_ENTRY
+    )
+    await services.audit.record(services.audit.event(AUDIT_ENTRY, "denied", actor), services.slack)
+    # Bolt has already put the event's own token on this client (AttachingFunctionToken).
+    try:
+        await context.fail(step_denied_text(reason, actor))
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not fail the refused workflow step: %s", type(exc).__name__)
     return BoltResponse(status=200, body="")
 
 

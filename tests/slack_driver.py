@@ -73,6 +73,16 @@ class Sent:
 
 
 @dataclass
+class StepRun:
+    """A step run sent to the bot: its HTTP answer, how long the ack took, and its ids."""
+
+    response: httpx.Response
+    ack_seconds: float
+    execution_id: str
+    token: str
+
+
+@dataclass
 class SlackDriver:
     """Drives the bot's ``/slack/events`` like Slack's servers would."""
 
@@ -197,6 +207,23 @@ class SlackDriver:
             install=INSTALL,
         )
         return await self.interactive(payload, token)
+
+    async def run_step(
+        self,
+        inputs: dict[str, Any],
+        *,
+        token: str | None = None,
+        callback_id: str = "lookup_purchase_history",
+    ) -> StepRun:
+        """A workflow step run: the signed JSON ``function_executed`` event, with its own token."""
+        token = token or payloads.new_function_token()
+        event = payloads.function_executed(
+            callback_id=callback_id, inputs=inputs, bot_access_token=token, install=INSTALL
+        )
+        response, took = await self.post(
+            payloads.json_body(event), content_type=payloads.JSON_CONTENT_TYPE
+        )
+        return StepRun(response, took, event["event"]["function_execution_id"], token)
 
     async def submit_view(
         self, view: dict[str, Any], values: dict[str, Any], *, user: str = USER

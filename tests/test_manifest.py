@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from bot import slack_ids
+from bot.crowdtwist.models import IdType
+from bot.workflow_step import CHANNEL_INPUT, REQUESTED_BY_INPUT, STEP_CALLBACK_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 # Slack's app manifest JSON Schema (MIT, licence beside it), kept in the repository so the
@@ -26,6 +28,9 @@ METHOD_SCOPES = {
     "files_upload_v2": {"files:write"},
     "views_open": set(),
     "views_update": set(),
+    # A workflow step completes with the token its event brings; Slack asks for no scope.
+    "functions_completeSuccess": set(),
+    "functions_completeError": set(),
 }
 
 
@@ -40,10 +45,14 @@ def methods_called_by_the_bot() -> set[str]:
     for path in (ROOT / "bot").rglob("*.py"):
         if "playground" in path.parts or "sandbox" in path.parts:
             continue
+        if "@app.function(" in path.read_text():
+            # A custom step's complete() and fail() (Bolt's) call these two methods.
+            called |= {"functions_completeSuccess", "functions_completeError"}
         # Web API methods are snake_case with a namespace: chat_postMessage, views_open, …
         called |= set(
             re.findall(
-                r"client\.((?:chat|views|conversations|files|users)_\w+)\(", path.read_text()
+                r"client\.((?:chat|views|conversations|files|users|functions)_\w+)\(",
+                path.read_text(),
             )
         )
     return called
@@ -93,3 +102,33 @@ def test_scopes_are_exactly_what_the_code_needs(manifest: dict[str, Any]) -> Non
     for method in methods_called_by_the_bot():
         needed |= METHOD_SCOPES[method]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_workflow_step_matches_the_code(manifest: dict[str, Any]) -> None:
+    step = manifest["functions"][STEP_CALLBACK_ID]
+    inputs = step["input_parameters"]
+    assert set(inputs) == {
+        "member",
+        "id_type",
+        "start_date",
+        "end_date",
+        REQUESTED_BY_INPUT,
+        CHANNEL_INPUT,
+    }
+    assert [name for name, spec in inputs.items() if spec.get("is_required")] == ["member"]
+    assert inputs["id_type"]["enum"] == [kind.value for kind in IdType]
+    assert inputs["start_date"]["type"] == inputs["end_date"]["type"] == "slack#/types/date"
+    outputs = {name: spec["type"] for name, spec in step["output_parameters"].items()}
+    assert outputs == {
+        "found": "boolean",
+        "total_purchases": "integer",
+        "points_earned": "integer",
+        "points_awarded": "integer",
+        "points_awaiting": "integer",
+        "last_purchase_date": "slack#/types/timestamp",
+        "summary": "string",
+    }
+    settings = manifest["settings"]
+    assert settings["org_deploy_enabled"] is True
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from pydantic import SecretStr
 
 from bot.config import Mode
-from bot.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack, payloads
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
@@ -55,3 +56,30 @@ async def test_a_command_over_socket_mode_gets_acked_and_answered(
         await asyncio.wait_for(running, timeout=15)
     connections = fake_slack.calls_to("apps.connections.open")
     assert connections
+
+
+async def test_a_workflow_step_over_socket_mode_completes_with_the_events_token(
+    sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(
+        sandbox, fake_slack, slack_app_token=SecretStr("xapp-1-A0-test"), slack_signing_secret=None
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve_socket_mode(settings, stop))
+    try:
+        await fake_slack.wait_for_socket()
+        token = payloads.new_function_token()
+        event = payloads.function_executed(
+            callback_id="lookup_purchase_history",
+            inputs={"member": "grace.lindqvist@example.com"},
+            bot_access_token=token,
+        )
+        ack = await fake_slack.send_envelope("events_api", event)
+        assert "envelope_id" in ack
+        (done,) = await fake_slack.wait_for(lambda c: c.method == "functions.completeSuccess")
+        assert done.token == token
+        assert done.args["function_execution_id"] == event["event"]["function_execution_id"]
+        assert json.loads(done.args["outputs"])["total_purchases"] == 23
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)

@@ -1,4 +1,5 @@
-"""The one builder of what Slack sends an app: slash-command forms and interaction payloads.
+"""The one builder of what Slack sends an app: slash-command forms, interaction payloads and
+the ``function_executed`` event of a workflow step.
 
 Shapes follow Slack's documented payloads (``docs/slack-platform.md``): a slash command is a
 form; interactions are a form with one ``payload`` field holding JSON. The playground, the
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from bot.fake_slack.server import BOT_ID, TEAM_DOMAIN, TEAM_ID
+from bot.fake_slack.server import BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 APP_ID = "APLAYPURCH"
 VERIFICATION_TOKEN = "playground-legacy-token"  # noqa: S105 - Slack's deprecated, unused field
@@ -79,6 +80,11 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 def form_body(form: dict[str, str]) -> bytes:
     """A slash command's body: URL-encoded form fields."""
     return urlencode(form).encode()
+
+
+def json_body(payload: dict[str, Any]) -> bytes:
+    """An Events API body: the JSON itself (signed like any other body)."""
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def payload_body(payload: dict[str, Any]) -> bytes:
@@ -381,3 +387,71 @@ def view_closed(
 ) -> dict[str, Any]:
     """The modal's close button, sent only when the view asked (``notify_on_close``)."""
     return common_fields(user, install) | {"type": "view_closed", "view": view, "is_cleared": False}
+
+
+# -- workflow steps --------------------------------------------------------------------------
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+def _slack_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(5).upper()
+
+
+def new_function_token() -> str:
+    """A short-lived workflow token like the one in ``function_executed`` (``xwfp-…``)."""
+    return f"xwfp-{secrets.randbelow(10**12)}-{secrets.token_hex(16)}"
+
+
+def function_executed(
+    *,
+    callback_id: str,
+    inputs: dict[str, Any],
+    bot_access_token: str,
+    function_execution_id: str | None = None,
+    input_parameters: list[dict[str, Any]] | None = None,
+    output_parameters: list[dict[str, Any]] | None = None,
+    install: Installation = PLAYGROUND,
+) -> dict[str, Any]:
+    """The Events API envelope of a workflow step run (``event_callback`` →
+    ``function_executed``), with the token the app must complete the step with."""
+    now = int(time.time())
+    event = {
+        "type": "function_executed",
+        "function": {
+            "id": _slack_id("Fn"),
+            "callback_id": callback_id,
+            "title": callback_id.replace("_", " ").capitalize(),
+            "type": "app",
+            "input_parameters": input_parameters or [],
+            "output_parameters": output_parameters or [],
+            "app_id": install.app_id,
+            "date_created": now,
+            "date_updated": now,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": function_execution_id or _slack_id("Fx"),
+        "workflow_execution_id": _slack_id("Wx"),
+        "event_ts": action_ts(),
+        "bot_access_token": bot_access_token,
+    }
+    return {
+        "token": install.token,
+        "team_id": install.team_id,
+        "api_app_id": install.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": _slack_id("Ev"),
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": install.team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }

@@ -36,6 +36,8 @@ class SlackCall:
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     result: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None
+    """The token the call was sent with (``Authorization: Bearer …``), if any."""
 
     @property
     def message(self) -> dict[str, Any]:
@@ -56,6 +58,10 @@ class _Fault:
     body: dict[str, Any]
     headers: dict[str, str]
     remaining: int
+
+
+def _invalid(detail: str) -> dict[str, Any]:
+    return {"ok": False, "error": "invalid_arguments", "detail": detail}
 
 
 Subscriber = Callable[[SlackCall], Awaitable[None]]
@@ -185,6 +191,12 @@ class FakeSlack(SocketMode):
         return fault
 
     @staticmethod
+    def _token_of(request: web.Request) -> str | None:
+        """The bearer token of a Web API call's ``Authorization`` header, if any."""
+        header = request.headers.get("Authorization", "")
+        return header[len("Bearer ") :] if header.startswith("Bearer ") else None
+
+    @staticmethod
     async def _read_args(request: web.Request) -> dict[str, Any]:
         """The call's arguments: body (JSON or form) over query string.
 
@@ -201,12 +213,15 @@ class FakeSlack(SocketMode):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._read_args(request)
+        token = self._token_of(request) or args.get("token")  # header, else the argument
         fault = self._take_fault(method)
         if fault is not None:
-            await self._record(SlackCall(method, args, result={"status": fault.status}))
+            await self._record(
+                SlackCall(method, args, result={"status": fault.status}, token=token)
+            )
             return web.json_response(fault.body, status=fault.status, headers=fault.headers)
         result = self._answer(method, args)
-        await self._record(SlackCall(method, args, result=result))
+        await self._record(SlackCall(method, args, result=result, token=token))
         return web.json_response(result)
 
     async def _response(self, request: web.Request) -> web.Response:
@@ -273,5 +288,8 @@ class FakeSlack(SocketMode):
                 files = args.get("files")
                 files = json.loads(files) if isinstance(files, str) else files or []
                 return ok | {"files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+            case "functions.completeSuccess" | "functions.completeError":
+                # A workflow step's end, sent with the event's own token.
+                return ok if args.get("function_execution_id") else _invalid("missing id")
             case _:
                 return {"ok": False, "error": "unknown_method"}

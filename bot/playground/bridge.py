@@ -193,11 +193,11 @@ class Bridge:
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def send(self, body: bytes) -> BotAnswer:
+    async def send(self, body: bytes, content_type: str = payloads.FORM_CONTENT_TYPE) -> BotAnswer:
         """POST ``body`` to the bot, signed as Slack signs; give up after 3 s as Slack does."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        headers = {"Content-Type": payloads.FORM_CONTENT_TYPE}
+        headers = {"Content-Type": content_type}
         headers |= signed_headers(self._secret, body)
         timeout = aiohttp.ClientTimeout(total=ACK_TIMEOUT_SECONDS)
         try:

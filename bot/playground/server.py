@@ -36,6 +36,7 @@ from bot.fake_slack.signing import new_signing_secret
 from bot.playground.bridge import Bridge, PlaygroundError
 from bot.playground.demos import page_info
 from bot.playground.state import CHANNEL_ID, Workspace
+from bot.playground.workflow import run_step
 from bot.runtime import crowdtwist_for
 from bot.server import EVENTS_PATH, build_web_app
 from bot.services import Services
@@ -206,6 +207,12 @@ async def close_view(request: web.Request) -> web.Response:
     return web.json_response(await request.app[BRIDGE].close_view(_text(body, "view_id") or ""))
 
 
+async def workflow_run(request: web.Request) -> web.Response:
+    """``{"member", "id_type"?, "start_date"?, "end_date"?}``: run the Workflow Builder step."""
+    body = await _json_body(request)
+    return web.json_response(await run_step(request.app[BRIDGE], body))
+
+
 async def clear(request: web.Request) -> web.Response:
     """Forget every message (a fresh start without restarting)."""
     request.app[WORKSPACE].clear()
@@ -272,6 +279,7 @@ def page_app(workspace: Workspace, bridge: Bridge) -> web.Application:
     app.router.add_post("/api/views/submit", submit_view)
     app.router.add_post("/api/views/close", close_view)
     app.router.add_post("/api/clear", clear)
+    app.router.add_post("/api/workflow/run", workflow_run)
     app.router.add_get("/files/{file_id}/{name}", download)
     return app
 

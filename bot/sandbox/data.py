@@ -401,6 +401,24 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
             )
         ),
     ),
+    DemoMember(
+        key="grace",
+        name="Grace Lindqvist",
+        email="grace.lindqvist@example.com",
+        crowdtwist_id="332170045",
+        third_party_id="POS-88120045",
+        phone="+15550100045",
+        description="23 purchases (3 pages) over a year: the Workflow Builder step's totals.",
+        purchases=_purchases(
+            _Profile(
+                member_no=45,
+                count=23,
+                newest=_utc(2026, 11, 2, 14, 20),
+                gap_hours=(200, 500),
+                awaiting_window=5,
+            )
+        ),
+    ),
 )
 
 FAILURE_DEMOS: tuple[FailureDemo, ...] = (

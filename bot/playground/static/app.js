@@ -13,6 +13,7 @@ import { closeMenu, menuKeys } from "./menu.js";
 import { closeModal, trapFocus } from "./modal.js";
 import { state } from "./state.js";
 import { closeThread } from "./thread.js";
+import { renderWorkflowStep } from "./workflow.js";
 
 function start() {
   const input = $("#composer-input");
@@ -48,6 +49,7 @@ function start() {
     if (!$("#menu").contains(event.target)) closeMenu();
   });
   setAuthor("you");
+  renderWorkflowStep();
   connect();
   input.focus();
 }

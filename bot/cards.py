@@ -3,7 +3,7 @@
 Nothing here talks to Slack or CrowdTwist: a listener gets a query, a page or an error and
 asks this module for the Block Kit to send. Every piece of outside text (what a person typed,
 what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` only, and every
-output stays within Block Kit's limits whatever the data (``tests/test_cards.py``).
+output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 """
 
 from __future__ import annotations

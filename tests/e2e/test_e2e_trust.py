@@ -16,8 +16,8 @@ from bot.fake_slack import RESPONSE_METHOD
 from bot.logs import configure_logging
 from bot.slack_ids import FORM_MEMBER_BLOCK, NEXT_PAGE_ACTION
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, RunningBot
-from tests.e2e_helpers import api_calls, button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER
+from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.support.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 OTHER_USER = "U0INTRUDER"

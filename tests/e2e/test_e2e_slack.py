@@ -32,8 +32,8 @@ from bot.slack_ids import (
     PREV_PAGE_ACTION,
 )
 from tests.conftest import RunningBot
-from tests.e2e_helpers import api_calls, button, has_button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER
+from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
+from tests.support.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = [name.upper() for name in Settings.model_fields]
 
 

@@ -11,8 +11,8 @@ from bot.fake_slack import FakeSlack
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
-from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import command_fields
+from tests.support.e2e_helpers import response_posts, text_of
+from tests.support.slack_driver import command_fields
 
 
 async def test_a_command_over_socket_mode_gets_acked_and_answered(

@@ -23,9 +23,9 @@ from bot.fake_slack import FakeSlack
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, make_settings
-from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import SlackDriver, command_fields
-from tests.test_process import ROOT, free_port, start_process
+from tests.support.e2e_helpers import response_posts, text_of
+from tests.support.processes import ROOT, free_port, start_process
+from tests.support.slack_driver import SlackDriver, command_fields
 
 
 def hide_uvloop(tmp_path: Path) -> str:

@@ -13,7 +13,7 @@ import yaml
 
 from bot import slack_ids
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Slack's app manifest JSON Schema (MIT, licence beside it), kept in the repository so the
 # manifest is checked offline in any clone.
 SCHEMA = ROOT / "tests" / "data" / "manifest.schema.1.0.0.json"

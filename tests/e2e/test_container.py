@@ -30,11 +30,11 @@ from bot import healthcheck
 from bot.fake_slack import FakeSlack
 from bot.server import HEALTH_PATH
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import SlackDriver
-from tests.test_process import free_port
+from tests.support.e2e_helpers import response_posts, text_of
+from tests.support.processes import free_port
+from tests.support.slack_driver import SlackDriver
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Every instruction a Dockerfile may hold (Docker's reference); anything else is a typo.
 KNOWN = {
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",

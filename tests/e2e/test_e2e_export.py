@@ -10,8 +10,8 @@ from bot.crowdtwist.models import Purchase
 from bot.export import CSV_COLUMNS, safe_cell, to_csv
 from bot.slack_ids import EXPORT_ACTION
 from tests.conftest import RunningBot
-from tests.e2e_helpers import api_calls, button, response_posts, text_of
-from tests.slack_driver import USER
+from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.support.slack_driver import USER
 
 DEV = "dev.patel@example.com"
 

@@ -25,7 +25,7 @@ from bot.query import (
     parse_command,
     query_from_form,
 )
-from tests.query_helpers import (
+from tests.support.query_helpers import (
     COMMAND_TYPES,
     EMAIL,
     EMPTY_MEMBER,

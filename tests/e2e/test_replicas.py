@@ -29,10 +29,10 @@ from bot.sandbox import SandboxServer
 from bot.shared_state import KEY_PREFIX
 from bot.slack_ids import NEXT_PAGE_ACTION
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
-from tests.e2e_helpers import button, response_posts, text_of
-from tests.redis_server import RedisServer, redis_available
-from tests.slack_driver import SlackDriver
-from tests.test_process import ROOT, free_port, start_process
+from tests.support.e2e_helpers import button, response_posts, text_of
+from tests.support.processes import ROOT, free_port, start_process
+from tests.support.redis_server import RedisServer, redis_available
+from tests.support.slack_driver import SlackDriver
 
 REDIS_PASSWORD = "replica-test-pass-4b1d"
 ALICE = "alice@example.com"

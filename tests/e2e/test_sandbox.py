@@ -37,7 +37,7 @@ from bot.sandbox import (
     member_by_any_id,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 AUTH = {"X-CT-Authorization": f"CTApiKey {DEFAULT_API_KEY}"}
 SAMPLE_ROW_KEYS = {
     "last_date_purchased",

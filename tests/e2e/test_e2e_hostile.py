@@ -23,8 +23,8 @@ from bot.slack_ids import (
     NEXT_PAGE_ACTION,
 )
 from tests.conftest import SIGNING_SECRET, RunningBot
-from tests.e2e_helpers import api_calls, button, response_posts, text_of
-from tests.slack_driver import CHANNEL, USER
+from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.support.slack_driver import CHANNEL, USER
 
 ALICE = "alice@example.com"
 

@@ -14,7 +14,7 @@ from bot.query import (
     unwrap_slack_markup,
     validate_member,
 )
-from tests.query_helpers import interesting
+from tests.support.query_helpers import interesting
 
 # --------------------------------------------------------------------------------------------
 # unwrap_slack_markup

@@ -20,7 +20,7 @@ from bot.sandbox import SandboxServer
 from bot.server import BOLT_APP
 from bot.slack_ids import NEXT_PAGE_ACTION
 from tests.conftest import start_bot
-from tests.e2e_helpers import button, response_posts, text_of
+from tests.support.e2e_helpers import button, response_posts, text_of
 
 
 class PeerRecordingSlack(FakeSlack):

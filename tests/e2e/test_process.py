@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,43 +15,9 @@ import pytest
 from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
-from tests.e2e_helpers import response_posts, text_of
-from tests.slack_driver import SlackDriver
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def start_process(
-    env: dict[str, str],
-    cwd: Path,
-    argv: list[str] | None = None,
-    *,
-    output: Path | None = None,
-) -> asyncio.subprocess.Process:
-    """Start ``python -m bot`` (or ``argv``) with ``env`` on top of a clean environment; its
-    output piped, or written to ``output`` (long runs)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CROWDTWIST_"))}
-    program, *args = argv or [sys.executable, "-m", "bot"]
-    if output is None:
-        return await asyncio.create_subprocess_exec(
-            program,
-            *args,
-            env={**base, **env},
-            cwd=cwd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    with output.open("wb") as sink:
-        return await asyncio.create_subprocess_exec(
-            program, *args, env={**base, **env}, cwd=cwd, stdout=sink, stderr=sink
-        )
+from tests.support.e2e_helpers import response_posts, text_of
+from tests.support.processes import ROOT, free_port, start_process
+from tests.support.slack_driver import SlackDriver
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.query import (
     encode_query,
     query_from_form,
 )
-from tests.query_helpers import EMAIL, ID, JANE, PHONE, THIRD, dates, members
+from tests.support.query_helpers import EMAIL, ID, JANE, PHONE, THIRD, dates, members
 
 # --------------------------------------------------------------------------------------------
 # encode_query / decode_query

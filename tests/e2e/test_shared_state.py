@@ -1,7 +1,7 @@
 """Replica-wide state on a real redis-server: cache, coalescing, budget, outages.
 
 Two CrowdTwist clients, each with its own :class:`SharedState`, stand for two replicas in
-this process (``tests/test_replicas.py`` runs two real bot processes). The budget's counting
+this process (``tests/e2e/test_replicas.py`` runs two real bot processes). The budget's counting
 is also tested alone on a fake clock.
 """
 
@@ -30,7 +30,7 @@ from bot.sandbox import SandboxServer
 from bot.services import crowdtwist_client
 from bot.shared_state import KEY_PREFIX, SharedState, SharedStateUnavailable
 from tests.conftest import make_settings
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 ALICE = "alice@example.com"
 DEV = "dev.patel@example.com"

@@ -19,7 +19,7 @@ from bot.query import (
     query_from_form,
     validate_member,
 )
-from tests.query_helpers import (
+from tests.support.query_helpers import (
     EMAIL,
     EMPTY_MEMBER,
     ID,

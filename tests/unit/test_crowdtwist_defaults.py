@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.crowdtwist import defaults
 from bot.crowdtwist.client import CrowdTwistClient
 
-PACKAGE = Path(__file__).resolve().parent.parent / "bot" / "crowdtwist"
+PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "crowdtwist"
 
 # Each constructor keyword of the client and the setting that feeds it (bot.services).
 SETTING_OF = {

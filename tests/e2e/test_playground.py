@@ -35,7 +35,7 @@ from bot.playground.markup import slack_message_text
 from bot.playground.server import Playground, run_playground
 from bot.playground.state import CHANNEL_ID, CUSTOMER_ID, USER_ID, Message, Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------------------------
 # Pure pieces

@@ -21,7 +21,7 @@ from bot.query import (
     infer_id_type,
     scanner,
 )
-from tests.query_helpers import EMAIL, PHONE, interesting, parsed_query
+from tests.support.query_helpers import EMAIL, PHONE, interesting, parsed_query
 
 N = 40_000
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from bot.query import PurchaseQuery
-from tests.query_helpers import EMAIL, JANE, d, error_of, parsed_query
+from tests.support.query_helpers import EMAIL, JANE, d, error_of, parsed_query
 
 # --------------------------------------------------------------------------------------------
 # Dates

@@ -59,7 +59,7 @@ def make_settings(sandbox: SandboxServer, slack: FakeSlack, **overrides: Any) ->
         "log_format": "text",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

@@ -115,7 +115,7 @@ class Image:
 
     @property
     def copies(self) -> list[tuple[str, str]]:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for instruction in self.all("COPY"):
             *sources, dest = instruction.args.split()
             assert not any(s.startswith("--") for s in sources), "no COPY flags expected"

@@ -127,7 +127,9 @@ async def test_the_logged_member_tag_equals_the_audit_channels(
         for line in capfd.readouterr().err.splitlines()
         if '"logger": "bot.audit"' in line
     ]
-    in_channel = [re.search(r"member `([^`]+)`", c.args["text"]).group(1) for c in copies]
+    found = [re.search(r"member `([^`]+)`", c.args["text"]) for c in copies]
+    assert all(found), [c.args["text"] for c in copies]
+    in_channel = [match.group(1) for match in found if match]
     assert logged == in_channel == [tag(m) for m in chosen]
 
 

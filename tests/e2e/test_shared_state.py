@@ -75,7 +75,9 @@ def page_requests(sandbox: SandboxServer, member: str = ALICE, page: int = 1) ->
 
 async def redis_keys(server: RedisServer) -> list[bytes]:
     async with Redis.from_url(server.url) as redis:
-        return sorted(await redis.keys(KEY_PREFIX + "*"))
+        keys = await redis.keys(KEY_PREFIX + "*")
+    assert all(isinstance(key, bytes) for key in keys)  # no decode_responses: bytes
+    return sorted(key for key in keys if isinstance(key, bytes))
 
 
 # -- the shared cache ----------------------------------------------------------------------
@@ -123,6 +125,7 @@ async def test_keys_hold_no_member_id_and_values_are_compact(
         other = await redis.get(pages[1]) or b""
         ttl = await redis.pttl(pages[0])
     assert 0 < ttl <= 120_000
+    assert isinstance(raw, bytes) and isinstance(other, bytes)  # no decode_responses: bytes
     assert page in [decode_page(raw, PurchasePage), decode_page(other, PurchasePage)]
     assert len(raw) < len(page.model_dump_json()) / 2  # zlib-compressed JSON
 
@@ -392,7 +395,7 @@ def test_redis_settings_are_validated_and_secret() -> None:
     assert load_settings(**base, redis_url="").redis_url is None
     with pytest.raises(Exception, match="REDIS_URL"):
         load_settings(**base, redis_url="http://cache:6379")
-    assert Settings(_env_file=None, **base).crowdtwist_rate_limit_per_minute == 6000  # type: ignore[call-arg]
+    assert Settings(_env_file=None, **base).crowdtwist_rate_limit_per_minute == 6000
     shared = SharedState.from_settings(settings)
     assert shared is not None
     assert shared.where == "cache.internal:6380/2"

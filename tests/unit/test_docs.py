@@ -115,7 +115,9 @@ def exists_in_the_code(name: str, literals: frozenset[str]) -> bool | None:
     if IDENTIFIER.fullmatch(name) and ("_" in name or name.startswith("/")):
         return name in literals
     if name == "purchases-bot":
-        scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+        scripts: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+            "scripts"
+        ]
         return scripts.get(name) == "bot.__main__:main"
     return None
 

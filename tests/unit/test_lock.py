@@ -150,7 +150,7 @@ def test_every_pin_is_exact_hashed_and_pulled_in_by_something_locked(
 
 def test_every_dependency_of_a_locked_package_is_locked(lock: dict[str, Pin]) -> None:
     """Checked through the installed packages' metadata, where they are the locked versions."""
-    environment = {**default_environment(), "extra": ""}
+    environment = {key: str(value) for key, value in default_environment().items()} | {"extra": ""}
     checked = 0
     for name, pin in lock.items():
         try:

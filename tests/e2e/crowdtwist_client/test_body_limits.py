@@ -69,7 +69,7 @@ async def test_a_trickling_body_is_cut_by_the_attempt_deadline(sb: SandboxServer
 
 def test_the_size_limit_comes_from_the_settings() -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         crowdtwist_base_url="https://pos.example.com",
         crowdtwist_api_key=SecretStr(KEY),
         crowdtwist_max_response_bytes=123_456,

@@ -1,6 +1,6 @@
 """The async CrowdTwist POS client: one connection pool, timeouts, retries, cache, coalescing.
 
-About 700 lines on purpose: one class whose pool, retries, cache and coalescing share its state,
+Past 600 lines on purpose: one class whose pool, retries, cache and coalescing share its state,
 and below it the small wire helpers (classify, log, parse) that only it calls.
 
 Every call is one ``GET``. A failed attempt that may pass later (network trouble, 5xx, 429) is

@@ -44,7 +44,7 @@ from benchmarks.harness import (
     wait_for_quiet,
 )
 from bot.slack_ids import NEXT_PAGE_ACTION
-from tests.redis_server import RedisServer, redis_available
+from tests.support.redis_server import RedisServer, redis_available
 
 ANSWER_TIMEOUT = 30.0
 

@@ -17,8 +17,8 @@ from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services, crowdtwist_client
-from tests.redis_server import RedisServer, redis_available
-from tests.slack_driver import SlackDriver
+from tests.support.redis_server import RedisServer, redis_available
+from tests.support.slack_driver import SlackDriver
 
 SIGNING_SECRET = "test-signing-secret-8f3a"
 BOT_TOKEN = "xoxb-test-token-1234567890"
@@ -59,7 +59,7 @@ def make_settings(sandbox: SandboxServer, slack: FakeSlack, **overrides: Any) ->
         "log_format": "text",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """The async CrowdTwist POS client: one connection pool, timeouts, retries, cache, coalescing.
 
+Past 600 lines on purpose: one class whose pool, retries, cache and coalescing share its state,
+and below it the small wire helpers (classify, log, parse) that only it calls.
+
 Every call is one ``GET``. A failed attempt that may pass later (network trouble, 5xx, 429) is
 retried a bounded number of times with full-jitter backoff or the server's ``Retry-After``;
 anything else fails at once. Successful answers are validated into the models, cached for a

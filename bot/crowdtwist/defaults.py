@@ -1,7 +1,7 @@
 """The CrowdTwist client's defaults: the one source for its constructor and the bot's settings.
 
 A leaf module (no imports) so ``bot.config`` can take its field defaults from here without
-loading the client; ``tests/test_crowdtwist_defaults.py`` checks the two agree.
+loading the client; ``tests/unit/test_crowdtwist_defaults.py`` checks the two agree.
 """
 
 DEFAULT_TIMEOUT_SECONDS = 8.0

@@ -1,5 +1,8 @@
 """Both directions between the page and the bot, exactly as Slack would carry them.
 
+Past 600 lines on purpose: one class, the Bridge, one handler per kind of Slack request and
+Web API call, all sharing the workspace and the trigger and response_url rules they enforce.
+
 Page → bot: what the person did becomes a signed HTTP request to the bot's ``/slack/events``
 (a slash command form, or a ``block_actions`` / ``message_action`` / ``view_submission``
 payload), with a fresh ``response_url`` and ``trigger_id``; the synchronous answer (a

@@ -10,7 +10,7 @@ slack_sdk's models check (on ``to_dict()`` / ``validate_json()``): header text 1
 label and hint 2000 and its element present; placeholder 150; 100 select options; the date's
 ``YYYY-MM-DD`` start; image url 3000 and alt text 2000; a view's title, submit and close 24,
 ``private_metadata`` 3000, ``callback_id`` 255 and 1 to 100 blocks; unknown block types.
-``tests/test_blockkit.py`` proves each of those is still caught.
+``tests/unit/test_blockkit.py`` proves each of those is still caught.
 
 :class:`_Checker` keeps only what slack_sdk does not check:
 

@@ -1,0 +1,267 @@
+"""The purchase card: one page of a member's history, with a Details button per purchase
+(its value a :class:`PurchaseRef`), Previous/Next where CrowdTwist links a page, and Export."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blockkit import ACCESSIBILITY_LABEL_MAX, BUTTON_VALUE_MAX, Message, escape
+from bot.cards.parts import (
+    _AWAITING,
+    _HUGE,
+    _MEMBER_SHOWN,
+    _PURCHASE_TYPES,
+    _WARNING,
+    _actions,
+    _button,
+    _context,
+    _count,
+    _divider,
+    _escaped_code,
+    _figure,
+    _header,
+    _message,
+    _page_button,
+    _purchase_kind,
+    _range_phrase,
+    _searched_as,
+    _section,
+    _slack_date,
+)
+from bot.crowdtwist.models import Paging, Purchase, PurchaseIdType, PurchasePage
+from bot.query import MAX_PAGE, PurchaseQuery
+from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION, PREV_PAGE_ACTION
+from bot.text import clip
+
+PAGE_SIZE = 10
+"""Purchases per page, as the API documents; used only when ``paging.pages`` is missing."""
+
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per call."""
+
+
+MAX_PURCHASE_ID = 255
+"""The longest purchase id a Details button carries (and a click accepts)."""
+
+
+def points_over_cap(earned: int | None, awarded: int | None, awaiting: int | None) -> int:
+    """Points a cap took away: earned beyond awarded *plus* awaiting; 0 when unknown.
+
+    The one rule for the card and the Details modal: points still awaiting fulfilment are
+    not capped, and without both earned and awarded there is no claim of a cap.
+    """
+    if earned is None or awarded is None:
+        return 0
+    return max(0, earned - awarded - max(awaiting or 0, 0))
+
+
+@dataclass(frozen=True)
+class PurchaseRef:
+    """What a Details button carries: the purchase, and the points the card saw awaiting."""
+
+    purchase_id: str
+    purchase_id_type: str
+    awaiting: int | None = None
+
+    def encode(self) -> str:
+        data: dict[str, object] = {"id": self.purchase_id, "t": self.purchase_id_type}
+        if self.awaiting is not None:
+            data["w"] = self.awaiting
+        return _COMPACT_JSON.encode(data)
+
+    @classmethod
+    def decode(cls, value: object) -> PurchaseRef | None:
+        """Read a Details button's value back; None for anything :meth:`encode` did not write.
+
+        The card draws a button only when this accepts its value, so every Details button
+        drawn is one a click accepts.
+        """
+        if not isinstance(value, str) or not value or len(value) > BUTTON_VALUE_MAX:
+            return None
+        try:
+            data = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or not set(data) <= {"id", "t", "w"}:
+            return None
+        purchase_id, id_type, awaiting = data.get("id"), data.get("t"), data.get("w")
+        if not _ref_fields_valid(purchase_id, id_type, awaiting):
+            return None
+        return cls(str(purchase_id), str(id_type), awaiting)
+
+    def clickable(self, value: str) -> bool:
+        """Whether :meth:`decode` gives this ref back from ``value`` (its :meth:`encode`).
+
+        The same checks as :meth:`decode` on the fields themselves, without parsing the JSON
+        back: JSON carries strings and integers through unchanged, so a value this accepts
+        is one a click accepts (the card asks once per purchase, 20 times a page).
+        """
+        return (
+            0 < len(value) <= BUTTON_VALUE_MAX
+            and isinstance(self.purchase_id_type, str)
+            and _ref_fields_valid(self.purchase_id, self.purchase_id_type, self.awaiting)
+        )
+
+
+_PURCHASE_ID_TYPES = frozenset(t.value for t in PurchaseIdType)
+_UNSAFE_ID_CHARS = re.compile("[\x00-\x1f\ud800-\udfff]")
+"""Control characters and lone surrogates: never in a purchase id a button carries."""
+
+
+def _ref_fields_valid(purchase_id: object, id_type: object, awaiting: object) -> bool:
+    """What a Details button may carry: a sane purchase id, a known type, sane points."""
+    if not isinstance(purchase_id, str) or not 0 < len(purchase_id) <= MAX_PURCHASE_ID:
+        return False
+    if not purchase_id.strip() or _UNSAFE_ID_CHARS.search(purchase_id):
+        return False
+    if id_type not in _PURCHASE_ID_TYPES:
+        return False
+    return awaiting is None or (type(awaiting) is int and 0 <= awaiting < _HUGE)
+
+
+def _purchase_flags(purchase: Purchase) -> list[str]:
+    flags = []
+    over = points_over_cap(
+        purchase.total_points_earned,
+        purchase.total_points_awarded,
+        purchase.points_awaiting_fulfillment,
+    )
+    if over:
+        flags.append(f"{_WARNING} Capped: {_count(over, 'point')} over the cap")
+    if purchase.awaiting:
+        waiting = _count(purchase.points_awaiting_fulfillment or 0, "point")
+        flags.append(f"{_AWAITING} {waiting} awaiting fulfilment")
+    return flags
+
+
+def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> dict[str, Any]:
+    """One purchase: what and when, then its figures in a fixed order, then any flags."""
+    figures = (
+        ("Total", purchase.purchase_total),
+        ("Earned", purchase.total_points_earned),
+        ("Awarded", purchase.total_points_awarded),
+        ("Awaiting", purchase.points_awaiting_fulfillment),
+    )
+    lines = [
+        f"*{_purchase_kind(purchase.purchase_id_type)}* {_escaped_code(purchase.purchase_id)}"
+        f"  ·  {_slack_date(purchase.last_date_purchased)}",
+        "  ·  ".join(f"{label} *{_figure(value)}*" for label, value in figures),
+    ]
+    flags = _purchase_flags(purchase)
+    if flags:
+        lines.append("   ".join(flags))
+    details = None
+    awaiting = purchase.points_awaiting_fulfillment
+    ref = PurchaseRef(purchase.purchase_id, purchase.purchase_id_type, awaiting)
+    value = ref.encode()
+    if allow_details and ref.clickable(value):
+        details = _button(
+            "Details",
+            f"{DETAILS_ACTION_PREFIX}_{index}",
+            value,
+            accessibility_label=f"Details of {_accessible_name(ref)}",
+        )
+    return _section("\n".join(lines), details)
+
+
+def _accessible_name(ref: PurchaseRef) -> str:
+    """``Order NW-400026``: how a screen reader names one purchase (plain text, clipped)."""
+    kind = _PURCHASE_TYPES.get(ref.purchase_id_type, "Purchase")
+    return f"{kind} {clip(ref.purchase_id, ACCESSIBILITY_LABEL_MAX - 20)}"
+
+
+def page_count(paging: Paging) -> int:
+    """``paging.pages``, or what ``total`` implies when the API left it out."""
+    return paging.pages or math.ceil(paging.total / PAGE_SIZE)
+
+
+def _link_target(link: str | None, number: int | None, fallback: int) -> int | None:
+    """The page a paging link leads to: its ``page`` number, else ``fallback``; None if no link."""
+    if not link:
+        return None
+    page = fallback if number is None else number
+    return page if 1 <= page <= MAX_PAGE else None
+
+
+def _page_buttons(
+    query: PurchaseQuery, paging: Paging, *, out_of_range: bool
+) -> list[dict[str, Any]]:
+    """Previous / Next where the API links to such pages; worded as the way back if lost."""
+    last = page_count(paging)
+    before = min(query.page - 1, last) if last else query.page - 1
+    after = 1 if query.page < 1 else query.page + 1
+    prev_page = _link_target(paging.prev_page, paging.prev_page_number, before)
+    next_page = _link_target(paging.next_page, paging.next_page_number, after)
+    buttons = []
+    if prev_page is not None:
+        label = f"Back to page {prev_page}" if out_of_range else "Previous"
+        buttons.append(_page_button(label, PREV_PAGE_ACTION, query, prev_page))
+    if next_page is not None:
+        label = f"Go to page {next_page}" if out_of_range else "Next"
+        buttons.append(_page_button(label, NEXT_PAGE_ACTION, query, next_page))
+    return buttons
+
+
+def _out_of_range_note(query: PurchaseQuery, paging: Paging) -> str:
+    """Why a page of a non-empty history came back empty, in plain words."""
+    last = page_count(paging)
+    if query.page < 1:
+        where = f"Page {_figure(query.page)} is before the first page."
+    elif last and query.page > last:
+        where = f"Page {_figure(query.page)} is past the last page ({_figure(last)})."
+    else:
+        where = f"Page {_figure(query.page)} has no purchases."
+    return f"{where} This member has {_count(paging.total, 'purchase')}{_range_phrase(query)}."
+
+
+def _card_head(query: PurchaseQuery) -> list[dict[str, Any]]:
+    """Header naming the member as searched; a line saying how and over which dates."""
+    how = _searched_as(query)
+    return [
+        _header(f"Purchases for {query.member}"),
+        _context(f"{how[0].upper()}{how[1:]} · {query.range_label or 'all dates'}"),
+    ]
+
+
+def purchase_card(
+    query: PurchaseQuery,
+    page: PurchasePage,
+    *,
+    allow_details: bool = True,
+    allow_export: bool = True,
+) -> Message:
+    """One page of a member's purchase history as a card, with paging and export buttons."""
+    paging = page.paging
+    who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
+    blocks = _card_head(query)
+    if page.purchases:
+        total = _count(max(paging.total, len(page.purchases)), "purchase")
+        position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
+        blocks.append(_section(f"*{total}*  ·  {position}"))
+        blocks.append(_divider())
+        blocks.extend(
+            _purchase_block(purchase, i, allow_details=allow_details)
+            for i, purchase in enumerate(page.purchases[:PAGE_SIZE])
+        )
+        buttons = _page_buttons(query, paging, out_of_range=False)
+        if allow_export:
+            buttons.append(_page_button("Export CSV", EXPORT_ACTION, query, 1))
+        if buttons:
+            blocks.append(_divider())
+        text = f"Purchases for {who} ({_searched_as(query)}): {total}, {position.lower()}"
+    elif paging.total > 0:
+        note = _out_of_range_note(query, paging)
+        blocks.append(_section(note))
+        buttons = _page_buttons(query, paging, out_of_range=True)
+        text = f"Purchases for {who}: {note}"
+    else:
+        none = f"No purchases{_range_phrase(query)}."
+        blocks.append(_section(none))
+        buttons = []
+        text = f"No purchases for {who} ({_searched_as(query)})."
+    return _message(text, blocks + _actions(buttons))

@@ -1,0 +1,1 @@
+"""Browser tests: the playground driven in headless Chromium."""

@@ -1,0 +1,1 @@
+"""Unit tests: the pure parts, no server or process started."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -39,6 +40,7 @@ from bot.crowdtwist.models import (
     PurchasePage,
 )
 from bot.query import MAX_MEMBER_LENGTH, MAX_PAGE, USAGE, PurchaseQuery, UsageError, encode_query
+from bot.share import ShareRef, ShareTarget
 from bot.slack_ids import (
     CHOOSE_MEMBER_ACTION_PREFIX,
     COMMAND,
@@ -54,10 +56,13 @@ from bot.slack_ids import (
     FORM_MEMBER_BLOCK,
     FORM_START_ACTION,
     FORM_START_BLOCK,
+    HOME_LOOKUP_ACTION_PREFIX,
     LOOKUP_VIEW_CALLBACK_ID,
     NEXT_PAGE_ACTION,
     OPEN_FORM_ACTION,
     PREV_PAGE_ACTION,
+    SHARE_ACTION,
+    SHARED_BY_BLOCK_PREFIX,
 )
 from bot.text import clip, code_span
 
@@ -465,17 +470,62 @@ def _card_head(query: PurchaseQuery) -> list[dict[str, Any]]:
     ]
 
 
+def _share_button(query: PurchaseQuery, target: ShareTarget) -> list[dict[str, Any]]:
+    """The Share button for this page, or none when its value would not be read back."""
+    ref = ShareRef(query, target)
+    value = ref.encode()
+    if ShareRef.decode(value) != ref:
+        return []
+    return [
+        _button(
+            "Share",
+            SHARE_ACTION,
+            value,
+            accessibility_label="Post this card where everyone in the conversation can see it",
+        )
+    ]
+
+
+def shared_by_user(blocks: object) -> str | None:
+    """The sharer a shared copy names (its context block's id), for paging it in place."""
+    for block in blocks if isinstance(blocks, list) else []:
+        block_id = block.get("block_id") if isinstance(block, dict) else None
+        if isinstance(block_id, str) and block_id.startswith(SHARED_BY_BLOCK_PREFIX):
+            user = block_id[len(SHARED_BY_BLOCK_PREFIX) :]
+            if _USER_ID.fullmatch(user):
+                return user
+    return None
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
 def purchase_card(
     query: PurchaseQuery,
     page: PurchasePage,
     *,
     allow_details: bool = True,
     allow_export: bool = True,
+    share: ShareTarget | None = None,
+    shared_by: str | None = None,
 ) -> Message:
-    """One page of a member's purchase history as a card, with paging and export buttons."""
+    """One page of a member's purchase history as a card, with paging and export buttons.
+
+    ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
+    shared it in a context line and in the fallback text.
+    """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
     blocks = _card_head(query)
+    sharer = shared_by if shared_by and _USER_ID.fullmatch(shared_by) else None
+    if sharer:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": f"{SHARED_BY_BLOCK_PREFIX}{sharer}",
+                "elements": [_mrkdwn(f":busts_in_silhouette: Shared by <@{sharer}>")],
+            }
+        )
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
         position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
@@ -501,7 +551,39 @@ def purchase_card(
         blocks.append(_section(none))
         buttons = []
         text = f"No purchases for {who} ({_searched_as(query)})."
+    if share is not None:
+        buttons = [*buttons, *_share_button(query, share)]
+    if sharer:
+        text = f"<@{sharer}> shared: {text}"
     return _message(text, blocks + _actions(buttons))
+
+
+# --------------------------------------------------------------------------------------------
+# Sharing a card
+# --------------------------------------------------------------------------------------------
+
+_CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def shared_note(permalink: str | None) -> Message:
+    """What replaces the private card once it is shared: a link to the shared copy."""
+    safe = permalink if permalink and permalink.startswith("https://") else None
+    if safe and not any(c in safe for c in "<>| "):
+        return _notice(f":white_check_mark: Shared <{safe}|this card> with the conversation.")
+    return _notice(":white_check_mark: Shared this card with the conversation.")
+
+
+def share_refused_message(error: str | None) -> Message:
+    """Slack would not post the shared copy: what the agent can do (the card stays)."""
+    if error in _CANNOT_POST:
+        text = (
+            f"{_WARNING} I can't post in this conversation yet, so the card was not shared.\n"
+            "Invite me first with `/invite @purchases`, then press Share again."
+        )
+    else:
+        code = escape(clip(error or "unknown", 60))
+        text = f"{_WARNING} Slack would not post the shared card (`{code}`). Please try again."
+    return {**_notice(text), "response_type": "ephemeral", "replace_original": False}
 
 
 # --------------------------------------------------------------------------------------------
@@ -644,6 +726,79 @@ def page_failed_message(
         buttons=[_page_button("Try again", action_id, query, query.page)],
     )
     return {**note, "response_type": "ephemeral", "replace_original": False}
+
+
+# --------------------------------------------------------------------------------------------
+# App Home
+# --------------------------------------------------------------------------------------------
+
+HOME_LOOKUPS_SHOWN = 10
+"""The most recent lookups the Home view lists (each is a section with a button)."""
+
+
+def _when(at: float) -> str:
+    """When a lookup was made, in the reader's zone (UTC fallback)."""
+    try:
+        moment = datetime.fromtimestamp(at, UTC)
+    except (OverflowError, OSError, ValueError):
+        return _UNKNOWN
+    return _slack_date(moment)
+
+
+def home_view(
+    recent: Sequence[tuple[PurchaseQuery, float]] = (),
+    *,
+    denied_reason: str | None = None,
+    recent_hours: int = 24,
+) -> dict[str, Any]:
+    """The App Home tab: what the bot does, the form button, and the agent's recent lookups.
+
+    ``recent`` is (query, epoch seconds) newest first. Someone the allow-lists refuse gets
+    the help and ``denied_reason`` with whom to ask, and neither the button nor any lookup;
+    ``recent_hours=0`` (the list turned off) shows no list at all.
+    """
+    blocks: list[dict[str, Any]] = [
+        _header("Purchases"),
+        _section(
+            f"*{COMMAND}* shows a loyalty member's CrowdTwist purchase history, privately.\n"
+            "Give an email, phone number or member id, and optionally dates; page through "
+            "the card, open Details, export a CSV.\n"
+            "Press *Share* on a card to post it in the channel or thread for your team."
+        ),
+        _context(
+            f"`{COMMAND} jane@example.com since 2024-03-01`  ·  "
+            f"`{COMMAND} 12345 last 30 days`  ·  `{COMMAND} help` for more"
+        ),
+    ]
+    if denied_reason is not None:
+        why = _clip_mrkdwn(escape(denied_reason), 1000)
+        blocks.append(
+            _section(f":no_entry: {why}\nAsk a Slack admin to add you to the bot's allowed list.")
+        )
+        return {"type": "home", "blocks": blocks}
+    blocks += _actions([_button("Look up a member", OPEN_FORM_ACTION, primary=True)])
+    if recent_hours > 0:
+        blocks += [_divider(), _header("Your recent lookups")]
+        shown = list(recent)[:HOME_LOOKUPS_SHOWN]
+        for i, (query, at) in enumerate(shown):
+            line = (
+                f"{_escaped_code(query.member, _MEMBER_SHOWN)}  ·  "
+                f"{query.range_label or 'all dates'}\n{_when(at)}"
+            )
+            again = _button(
+                "Open",
+                f"{HOME_LOOKUP_ACTION_PREFIX}_{i}",
+                encode_query(query),
+                accessibility_label=f"Look up {clip(query.member, 60)} again",
+            )
+            blocks.append(_section(line, again))
+        hours = _count(recent_hours, "hour")
+        if not shown:
+            blocks.append(_context(f"Nothing in the last {hours}: your lookups show here."))
+        else:
+            note = f"Yours only, kept for {hours}. The answers come in your DM with the bot."
+            blocks.append(_context(note))
+    return {"type": "home", "blocks": blocks}
 
 
 # --------------------------------------------------------------------------------------------

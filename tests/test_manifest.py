@@ -24,7 +24,9 @@ METHOD_SCOPES = {
     "chat_postEphemeral": {"chat:write"},
     "conversations_open": {"im:write"},
     "files_upload_v2": {"files:write"},
+    "chat_getPermalink": set(),
     "views_open": set(),
+    "views_publish": set(),
     "views_update": set(),
 }
 
@@ -77,6 +79,7 @@ def test_command_and_shortcut_match_the_code(manifest: dict[str, Any]) -> None:
 def test_http_mode_urls_point_at_the_events_path(manifest: dict[str, Any]) -> None:
     urls = [manifest["features"]["slash_commands"][0]["url"]]
     urls.append(manifest["settings"]["interactivity"]["request_url"])
+    urls.append(manifest["settings"]["event_subscriptions"]["request_url"])
     assert all(url.endswith("/slack/events") for url in urls)
 
 
@@ -93,3 +96,9 @@ def test_scopes_are_exactly_what_the_code_needs(manifest: dict[str, Any]) -> Non
     for method in methods_called_by_the_bot():
         needed |= METHOD_SCOPES[method]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_home_tab_and_its_event_are_on(manifest: dict[str, Any]) -> None:
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert isinstance(events, list) and slack_ids.HOME_EVENT in events

@@ -9,6 +9,7 @@ shapes are testable without a server.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import secrets
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from bot.fake_slack.server import BOT_ID, TEAM_DOMAIN, TEAM_ID
+from bot.fake_slack.server import BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 APP_ID = "APLAYPURCH"
 VERIFICATION_TOKEN = "playground-legacy-token"  # noqa: S105 - Slack's deprecated, unused field
@@ -381,3 +382,32 @@ def view_closed(
 ) -> dict[str, Any]:
     """The modal's close button, sent only when the view asked (``notify_on_close``)."""
     return common_fields(user, install) | {"type": "view_closed", "view": view, "is_cleared": False}
+
+
+_event_ids = itertools.count(1)
+
+
+def event_callback(event: dict[str, Any], install: Installation = PLAYGROUND) -> dict[str, Any]:
+    """An Events API delivery (JSON body) wrapping ``event``, with a fresh ``event_id``."""
+    return {
+        "token": install.token,
+        "team_id": install.team_id,
+        "api_app_id": install.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{next(_event_ids):010d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": install.team_id, "user_id": BOT_USER_ID, "is_bot": True}],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(user_id: str, *, tab: str = "home") -> dict[str, Any]:
+    """The ``app_home_opened`` event: ``user_id`` opened the app's ``home`` (or messages) tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D" + user_id[1:],
+        "tab": tab,
+        "event_ts": action_ts(),
+    }

@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, shortcuts, views
+from bot.listeners import actions, commands, home, share, shortcuts, views
 from bot.services import Services
 
 
@@ -12,3 +12,5 @@ def register(app: AsyncApp, services: Services) -> None:
     shortcuts.register(app, services)
     actions.register(app, services)
     views.register(app, services)
+    share.register(app, services)
+    home.register(app, services)

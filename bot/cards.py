@@ -481,7 +481,7 @@ def _share_button(query: PurchaseQuery, target: ShareTarget) -> list[dict[str, A
             "Share",
             SHARE_ACTION,
             value,
-            accessibility_label="Post this card where everyone in the conversation can see it",
+            accessibility_label="Share: post this card where everyone here can see it",
         )
     ]
 

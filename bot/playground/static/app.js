@@ -9,6 +9,7 @@ import { api, toast } from "./api.js";
 import { composerKeys, sendFrom, setAuthor } from "./composer.js";
 import { $ } from "./dom.js";
 import { connect } from "./events.js";
+import { installHome } from "./home.js";
 import { closeMenu, menuKeys } from "./menu.js";
 import { closeModal, trapFocus } from "./modal.js";
 import { state } from "./state.js";
@@ -48,6 +49,7 @@ function start() {
     if (!$("#menu").contains(event.target)) closeMenu();
   });
   setAuthor("you");
+  installHome();
   connect();
   input.focus();
 }

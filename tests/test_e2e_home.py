@@ -215,3 +215,12 @@ async def test_with_redis_down_the_list_comes_from_the_process(
     view = await home_of(bot)
     query = decode_query(button(view, f"{HOME_LOOKUP_ACTION_PREFIX}_0")["value"])
     assert query is not None and query.member == ALICE
+
+
+async def test_a_channel_allow_list_keeps_lookups_off_the_home_tab(bot_factory: Any) -> None:
+    bot = await bot_factory(allowed_slack_channel_ids=frozenset({"C0SUPPORT"}))
+    await looked_up(bot, ALICE)  # allowed in the channel
+    view = await home_of(bot)
+    seen = text_of(view)
+    assert "limited to the allowed channels" in seen and "Ask a Slack admin" in seen
+    assert ALICE not in json.dumps(view)

@@ -17,6 +17,7 @@ from bot.slack_ids import NEXT_PAGE_ACTION, PREV_PAGE_ACTION, SHARE_ACTION
 from tests.conftest import RunningBot
 from tests.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.slack_driver import CHANNEL, USER
+from tests.test_e2e_slack import form_values
 
 ALICE = "alice@example.com"
 THREAD = "1700000000.000300"
@@ -164,3 +165,13 @@ async def test_the_allow_lists_apply_to_the_share_click(bot_factory: Any) -> Non
     (denied,) = await response_posts(bot.slack, click.token)
     assert "not on the list" in text_of(denied)
     assert not bot.slack.calls_to("chat.postMessage")
+
+
+async def test_a_card_from_the_form_carries_share_for_its_channel(bot: RunningBot) -> None:
+    command = await bot.driver.command("")
+    (opened,) = await api_calls(bot.slack, "views.open")
+    sent = await bot.driver.submit_view(opened.message["view"], form_values(ALICE))
+    assert sent.response.status_code == 200
+    (card,) = await response_posts(bot.slack, command.token)  # the form's origin
+    ref = ShareRef.decode(button(card, SHARE_ACTION)["value"])
+    assert ref is not None and ref.target.channel_id == CHANNEL and ref.query.member == ALICE

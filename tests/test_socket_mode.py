@@ -7,11 +7,11 @@ import asyncio
 from pydantic import SecretStr
 
 from bot.config import Mode
-from bot.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack, payloads
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
-from tests.e2e_helpers import response_posts, text_of
+from tests.e2e_helpers import api_calls, response_posts, text_of
 from tests.slack_driver import command_fields
 
 
@@ -55,3 +55,24 @@ async def test_a_command_over_socket_mode_gets_acked_and_answered(
         await asyncio.wait_for(running, timeout=15)
     connections = fake_slack.calls_to("apps.connections.open")
     assert connections
+
+
+async def test_app_home_opened_over_socket_mode_publishes_the_home_view(
+    sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(
+        sandbox, fake_slack, slack_app_token=SecretStr("xapp-1-A0-test"), slack_signing_secret=None
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve_socket_mode(settings, stop))
+    try:
+        await fake_slack.wait_for_socket()
+        event = payloads.event_callback(payloads.app_home_opened("U0AGENT01"))
+        ack = await fake_slack.send_envelope("events_api", event)
+        assert "envelope_id" in ack
+        (published,) = await api_calls(fake_slack, "views.publish")
+        assert published.message["user_id"] == "U0AGENT01"
+        assert "Look up a member" in text_of(published.message["view"])
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)

@@ -31,7 +31,7 @@ async def publish_home(
     """Publish ``user_id``'s Home view: theirs only, refused when the allow-lists say so."""
     access = services.access
     if not access.allows(user_id, channel_id):
-        view = cards.home_view(denied_reason=access.why_denied(user_id, channel_id))
+        view = cards.home_view(denied_reason=_why_not_here(services, user_id, channel_id))
     else:
         recent = await services.recent.of(user_id)
         view = cards.home_view(
@@ -41,6 +41,20 @@ async def publish_home(
     return await delivered(
         "publish the Home view", client.views_publish(user_id=user_id, view=view)
     )
+
+
+HOME_NOT_IN_ALLOWED_CHANNELS = (
+    "Lookups are limited to the allowed channels, so the Home tab cannot look members up: "
+    "use /purchases in one of those channels."
+)
+
+
+def _why_not_here(services: Services, user_id: str, channel_id: str | None) -> str:
+    """The access policy's reason, worded for the Home tab when a channel list is the cause."""
+    access = services.access
+    if access.user_ids and user_id not in access.user_ids:
+        return access.why_denied(user_id, channel_id)
+    return HOME_NOT_IN_ALLOWED_CHANNELS
 
 
 def to_dm(services: Services, client: AsyncWebClient, user_id: str) -> Deliver:

@@ -470,6 +470,10 @@ def _card_head(query: PurchaseQuery) -> list[dict[str, Any]]:
     ]
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+"""A Slack user id as Slack writes it (the only sharer a card will name)."""
+
+
 def _share_button(query: PurchaseQuery, target: ShareTarget) -> list[dict[str, Any]]:
     """The Share button for this page, or none when its value would not be read back."""
     ref = ShareRef(query, target)
@@ -495,9 +499,6 @@ def shared_by_user(blocks: object) -> str | None:
             if _USER_ID.fullmatch(user):
                 return user
     return None
-
-
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 def purchase_card(
@@ -750,20 +751,26 @@ def home_view(
     *,
     denied_reason: str | None = None,
     recent_hours: int = 24,
+    sharing: bool = True,
 ) -> dict[str, Any]:
     """The App Home tab: what the bot does, the form button, and the agent's recent lookups.
 
     ``recent`` is (query, epoch seconds) newest first. Someone the allow-lists refuse gets
     the help and ``denied_reason`` with whom to ask, and neither the button nor any lookup;
-    ``recent_hours=0`` (the list turned off) shows no list at all.
+    ``recent_hours=0`` (the list turned off) shows no list at all; ``sharing`` says whether
+    cards offer Share (``SHARING_ENABLED``), so the help does not promise a missing button.
     """
+    third = (
+        "Press *Share* on a card to post it in the channel or thread for your team."
+        if sharing
+        else "Cards are private to you; Export CSV sends the file to your DM with the bot."
+    )
     blocks: list[dict[str, Any]] = [
         _header("Purchases"),
         _section(
             f"*{COMMAND}* shows a loyalty member's CrowdTwist purchase history, privately.\n"
             "Give an email, phone number or member id, and optionally dates; page through "
-            "the card, open Details, export a CSV.\n"
-            "Press *Share* on a card to post it in the channel or thread for your team."
+            f"the card, open Details, export a CSV.\n{third}"
         ),
         _context(
             f"`{COMMAND} jane@example.com since 2024-03-01`  ·  "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from bot import cards
@@ -116,3 +117,8 @@ def test_share_notes_are_within_limits_and_link_only_to_https() -> None:
     linked = cards.shared_note("https://brand.slack.com/archives/C1/p1")
     assert "<https://brand.slack.com/archives/C1/p1|" in linked["blocks"][0]["text"]["text"]
     assert "<" not in cards.shared_note("javascript:alert(1)")["blocks"][0]["text"]["text"]
+
+
+def test_the_home_help_mentions_share_only_when_cards_have_it() -> None:
+    assert "*Share*" in json.dumps(cards.home_view())
+    assert "Share" not in json.dumps(cards.home_view(sharing=False))

@@ -31,12 +31,16 @@ async def publish_home(
     """Publish ``user_id``'s Home view: theirs only, refused when the allow-lists say so."""
     access = services.access
     if not access.allows(user_id, channel_id):
-        view = cards.home_view(denied_reason=_why_not_here(services, user_id, channel_id))
+        view = cards.home_view(
+            denied_reason=_why_not_here(services, user_id, channel_id),
+            sharing=services.settings.sharing_enabled,
+        )
     else:
         recent = await services.recent.of(user_id)
         view = cards.home_view(
             [(entry.query, entry.at) for entry in recent],
             recent_hours=services.recent.hours,
+            sharing=services.settings.sharing_enabled,
         )
     return await delivered(
         "publish the Home view", client.views_publish(user_id=user_id, view=view)

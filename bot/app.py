@@ -23,7 +23,7 @@ from bot.listeners.context import FormOrigin, actor_of
 from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
-from bot.slack_ids import FORM_MEMBER_BLOCK
+from bot.slack_ids import FORM_MEMBER_BLOCK, HOME_EVENT
 from bot.workflow_step import AUDIT_ENTRY, is_step_run, step_actor, step_denied_text
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,16 @@ async def process_once(
     return BoltResponse(status=200, body="")
 
 
+def _is_home_opened(body: dict[str, Any]) -> bool:
+    """``app_home_opened`` is no lookup: its listener publishes the refused Home itself."""
+    event = body.get("event")
+    return (
+        body.get("type") == "event_callback"
+        and isinstance(event, dict)
+        and event.get("type") == HOME_EVENT
+    )
+
+
 def _channel_of(body: dict[str, Any], context: AsyncBoltContext) -> str | None:
     if body.get("type") == "view_submission":
         view = body.get("view") or {}
@@ -149,7 +159,7 @@ async def enforce_access(
         return await _enforce_on_step(services, body, context, next)
     user_id = context.user_id
     channel_id = _channel_of(body, context)
-    if services.access.allows(user_id, channel_id):
+    if _is_home_opened(body) or services.access.allows(user_id, channel_id):
         await next()
         return None
     reason = services.access.why_denied(user_id, channel_id)

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
 
     # Replies
     reply_visibility: ReplyVisibility = ReplyVisibility.EPHEMERAL
+    sharing_enabled: bool = True
+    """A private card carries a Share button that posts it visibly where it was asked."""
+
+    # App Home: an agent's recent lookups (0 turns the list off)
+    recent_lookups_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     # Who may use it
     allowed_slack_user_ids: Annotated[frozenset[str], NoDecode] = frozenset()

@@ -18,6 +18,7 @@ from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import PurchasePage
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.services import Services
+from bot.share import ShareTarget
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class Answer(Enum):
         return self is Answer.CARD
 
 
+NEW_LOOKUP_ENTRIES = frozenset({"command", "shortcut", "form", "choose", "home"})
+"""Entries that start a lookup (paging does not): each goes into the agent's recent list."""
+
 ErrorMessage = Callable[[CrowdTwistError, PurchaseQuery], Message]
 Deliver = Callable[[Message, Answer], Awaitable[object]]
 """Puts a message in front of the person; the :class:`Answer` says what kind it is."""
@@ -102,11 +106,14 @@ async def answer_lookup(
     entry: str,
     deliver: Deliver,
     error_message: ErrorMessage = cards.crowdtwist_error_message,
+    share: ShareTarget | None = None,
+    shared_by: str | None = None,
 ) -> None:
     """Fetch, render and deliver the card for ``query`` (or the error a person should see).
 
-    The person's answer goes first; prefetching the neighbouring pages and the audit line
-    come after it, so neither delays the card on the event loop.
+    ``share`` gives a private card its Share button; ``shared_by`` marks a shared copy.
+    The person's answer goes first; prefetching the neighbouring pages, the recent-lookups
+    entry and the audit line come after it, so none delays the card on the event loop.
     """
     started = time.perf_counter()
     outcome, results, total = "ok", None, None
@@ -123,11 +130,14 @@ async def answer_lookup(
         message, answer = cards.internal_error_message(), Answer.ERROR
     else:
         results, total = len(page.purchases), page.paging.total
-        message, answer = cards.purchase_card(query, page), Answer.CARD
+        message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
+        answer = Answer.CARD
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
     if page is not None:
         prefetch_neighbours(services, query, page)
+        if entry in NEW_LOOKUP_ENTRIES:
+            await services.recent.record(actor.user_id, query)
     await services.audit.record(
         services.audit.event(
             entry,

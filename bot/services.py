@@ -21,6 +21,7 @@ from bot.crowdtwist.budget import LocalBudget, RequestBudget, SharedBudget
 from bot.crowdtwist.cache import PageCache, RedisPageCache, local_page_cache
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.inflight import InFlight
+from bot.recent import RecentLookups
 from bot.replay import SeenRequests, seen_requests_for
 from bot.shared_state import SharedState
 
@@ -51,6 +52,7 @@ class Services:
     http: aiohttp.ClientSession | None = None
     slack: AsyncWebClient | None = None
     shared: SharedState | None = None
+    recent: RecentLookups = field(default_factory=RecentLookups)
 
     @classmethod
     def from_settings(
@@ -69,6 +71,9 @@ class Services:
                 settings.allowed_slack_user_ids, settings.allowed_slack_channel_ids
             ),
             audit=AuditLog(settings.hash_key(), channel_id=settings.audit_channel_id),
+            recent=RecentLookups(
+                settings.recent_lookups_hours, shared=shared, hash_key=settings.hash_key()
+            ),
         )
 
     def slack_session(self) -> aiohttp.ClientSession:

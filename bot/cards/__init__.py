@@ -6,7 +6,8 @@ what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` o
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
 ``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``parts`` what they are all built from. Every public name is
+``messages`` the short messages, ``share`` the notes around Share, ``home`` the App
+Home tab, ``parts`` what they are all built from. Every public name is
 here too, so ``from bot import cards; cards.purchase_card(...)`` reads as before.
 """
 
@@ -17,6 +18,7 @@ from bot.cards.details import (
     detail_not_shown_modal,
 )
 from bot.cards.forms import lookup_modal
+from bot.cards.home import HOME_LOOKUPS_SHOWN, home_view
 from bot.cards.messages import (
     choose_member_message,
     crowdtwist_error_message,
@@ -37,9 +39,12 @@ from bot.cards.purchases import (
     page_count,
     points_over_cap,
     purchase_card,
+    shared_by_user,
 )
+from bot.cards.share import share_refused_message, shared_note
 
 __all__ = [
+    "HOME_LOOKUPS_SHOWN",
     "MAX_PURCHASE_ID",
     "PAGE_SIZE",
     "PurchaseRef",
@@ -54,6 +59,7 @@ __all__ = [
     "export_failed_message",
     "export_started_message",
     "help_message",
+    "home_view",
     "internal_error_message",
     "lookup_modal",
     "no_identifier_message",
@@ -61,5 +67,8 @@ __all__ = [
     "page_failed_message",
     "points_over_cap",
     "purchase_card",
+    "share_refused_message",
+    "shared_by_user",
+    "shared_note",
     "usage_error_message",
 ]

@@ -25,6 +25,7 @@ from bot.cards.parts import (
     _figure,
     _header,
     _message,
+    _mrkdwn,
     _page_button,
     _purchase_kind,
     _range_phrase,
@@ -34,7 +35,15 @@ from bot.cards.parts import (
 )
 from bot.crowdtwist.models import Paging, Purchase, PurchaseIdType, PurchasePage
 from bot.query import MAX_PAGE, PurchaseQuery
-from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION, PREV_PAGE_ACTION
+from bot.share import ShareRef, ShareTarget
+from bot.slack_ids import (
+    DETAILS_ACTION_PREFIX,
+    EXPORT_ACTION,
+    NEXT_PAGE_ACTION,
+    PREV_PAGE_ACTION,
+    SHARE_ACTION,
+    SHARED_BY_BLOCK_PREFIX,
+)
 from bot.text import clip
 
 PAGE_SIZE = 10
@@ -228,17 +237,63 @@ def _card_head(query: PurchaseQuery) -> list[dict[str, Any]]:
     ]
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+"""A Slack user id as Slack writes it (the only sharer a card will name)."""
+
+
+def _share_button(query: PurchaseQuery, target: ShareTarget) -> list[dict[str, Any]]:
+    """The Share button for this page, or none when its value would not be read back."""
+    ref = ShareRef(query, target)
+    value = ref.encode()
+    if ShareRef.decode(value) != ref:
+        return []
+    return [
+        _button(
+            "Share",
+            SHARE_ACTION,
+            value,
+            accessibility_label="Share: post this card where everyone here can see it",
+        )
+    ]
+
+
+def shared_by_user(blocks: object) -> str | None:
+    """The sharer a shared copy names (its context block's id), for paging it in place."""
+    for block in blocks if isinstance(blocks, list) else []:
+        block_id = block.get("block_id") if isinstance(block, dict) else None
+        if isinstance(block_id, str) and block_id.startswith(SHARED_BY_BLOCK_PREFIX):
+            user = block_id[len(SHARED_BY_BLOCK_PREFIX) :]
+            if _USER_ID.fullmatch(user):
+                return user
+    return None
+
+
 def purchase_card(
     query: PurchaseQuery,
     page: PurchasePage,
     *,
     allow_details: bool = True,
     allow_export: bool = True,
+    share: ShareTarget | None = None,
+    shared_by: str | None = None,
 ) -> Message:
-    """One page of a member's purchase history as a card, with paging and export buttons."""
+    """One page of a member's purchase history as a card, with paging and export buttons.
+
+    ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
+    shared it in a context line and in the fallback text.
+    """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
     blocks = _card_head(query)
+    sharer = shared_by if shared_by and _USER_ID.fullmatch(shared_by) else None
+    if sharer:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": f"{SHARED_BY_BLOCK_PREFIX}{sharer}",
+                "elements": [_mrkdwn(f":busts_in_silhouette: Shared by <@{sharer}>")],
+            }
+        )
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
         position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
@@ -264,4 +319,8 @@ def purchase_card(
         blocks.append(_section(none))
         buttons = []
         text = f"No purchases for {who} ({_searched_as(query)})."
+    if share is not None:
+        buttons = [*buttons, *_share_button(query, share)]
+    if sharer:
+        text = f"<@{sharer}> shared: {text}"
     return _message(text, blocks + _actions(buttons))

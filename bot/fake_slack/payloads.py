@@ -389,13 +389,50 @@ def view_closed(
     return common_fields(user, install) | {"type": "view_closed", "view": view, "is_cleared": False}
 
 
-# -- workflow steps --------------------------------------------------------------------------
+# -- events ----------------------------------------------------------------------------------
 
 JSON_CONTENT_TYPE = "application/json"
 
 
 def _slack_id(prefix: str) -> str:
     return prefix + secrets.token_hex(5).upper()
+
+
+def event_callback(event: dict[str, Any], install: Installation = PLAYGROUND) -> dict[str, Any]:
+    """An Events API delivery (JSON body) wrapping ``event``, with a fresh ``event_id``."""
+    return {
+        "token": install.token,
+        "team_id": install.team_id,
+        "api_app_id": install.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": _slack_id("Ev"),
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": install.team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(user_id: str, *, tab: str = "home") -> dict[str, Any]:
+    """The ``app_home_opened`` event: ``user_id`` opened the app's ``home`` (or messages) tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D" + user_id[1:],
+        "tab": tab,
+        "event_ts": action_ts(),
+    }
+
+
+# -- workflow steps --------------------------------------------------------------------------
 
 
 def new_function_token() -> str:
@@ -436,22 +473,4 @@ def function_executed(
         "event_ts": action_ts(),
         "bot_access_token": bot_access_token,
     }
-    return {
-        "token": install.token,
-        "team_id": install.team_id,
-        "api_app_id": install.app_id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": _slack_id("Ev"),
-        "event_time": now,
-        "authorizations": [
-            {
-                "enterprise_id": None,
-                "team_id": install.team_id,
-                "user_id": BOT_USER_ID,
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-    }
+    return event_callback(event, install)

@@ -95,6 +95,10 @@ class FakeSlack(SocketMode):
         """A ``response_url`` that lands here, tagged with ``token``."""
         return f"{self.base_url}/response/{token}"
 
+    def permalink(self, channel: str, ts: str) -> str:
+        """The link ``chat.getPermalink`` gives for a message (the playground opens it)."""
+        return f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call ``subscriber`` with every call after it is recorded."""
         self._subscribers.append(subscriber)
@@ -146,6 +150,7 @@ class FakeSlack(SocketMode):
         """The aiohttp application serving the fake."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # chat.getPermalink is a GET
         app.router.add_post("/response/{token}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
@@ -272,6 +277,13 @@ class FakeSlack(SocketMode):
                 return ok | {"channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}
             case "chat.postEphemeral":
                 return ok | {"message_ts": self._ts()}
+            case "chat.getPermalink":
+                channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
+                return ok | {"channel": channel, "permalink": self.permalink(channel, ts)}
+            case "views.publish":
+                view = args.get("view")
+                view = json.loads(view) if isinstance(view, str) else dict(view or {})
+                return ok | {"view": view | {"id": self._next_id("VH"), "hash": self._next_id("h")}}
             case "chat.update":
                 return ok | {"channel": args.get("channel"), "ts": args.get("ts")}
             case "views.open" | "views.update" | "views.push":

@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, shortcuts, views, workflow
+from bot.listeners import actions, commands, home, share, shortcuts, views, workflow
 from bot.services import Services
 
 
@@ -13,3 +13,5 @@ def register(app: AsyncApp, services: Services) -> None:
     actions.register(app, services)
     views.register(app, services)
     workflow.register(app, services)
+    share.register(app, services)
+    home.register(app, services)

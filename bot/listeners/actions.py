@@ -26,6 +26,7 @@ from bot.lookup import answer_lookup, log_failure
 from bot.query import PurchaseQuery, decode_query
 from bot.replies import delivered, post_to_response_url, via_response_url
 from bot.services import Services
+from bot.share import share_target
 from bot.slack_ids import (
     CHOOSE_MEMBER_ACTION_PREFIX,
     DETAILS_ACTION_PREFIX,
@@ -44,7 +45,7 @@ UPLOAD_REFUSED: Message = {
 }
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
+def clicked_action(body: dict[str, Any]) -> dict[str, Any]:
     actions = body.get("actions")
     first = actions[0] if isinstance(actions, list) and actions else None
     return first if isinstance(first, dict) else {}
@@ -59,9 +60,17 @@ def _thread_of(body: dict[str, Any]) -> str | None:
     return None
 
 
-async def _stale(services: Services, body: dict[str, Any]) -> None:
+def clicked_private(body: dict[str, Any]) -> bool:
+    """Whether the clicked message is ephemeral (a private card) rather than visible."""
+    container = body.get("container")
+    if isinstance(container, dict) and isinstance(container.get("is_ephemeral"), bool):
+        return bool(container["is_ephemeral"])
+    return not isinstance(body.get("message"), dict)  # Slack sends no message for those
+
+
+async def refuse_stale(services: Services, body: dict[str, Any]) -> None:
     """Refuse a button whose value is not one the bot wrote (stale, or tampered with)."""
-    log.info("refused a button value: action=%s", _action(body).get("action_id"))
+    log.info("refused a button value: action=%s", clicked_action(body).get("action_id"))
     await post_to_response_url(
         services,
         body.get("response_url"),
@@ -72,9 +81,9 @@ async def _stale(services: Services, body: dict[str, Any]) -> None:
 
 async def clicked_query(services: Services, body: dict[str, Any]) -> PurchaseQuery | None:
     """The query a button carries, validated like typed input; None (and a note) if invalid."""
-    query = decode_query(_action(body).get("value"))
+    query = decode_query(clicked_action(body).get("value"))
     if query is None:
-        await _stale(services, body)
+        await refuse_stale(services, body)
     return query
 
 
@@ -89,7 +98,7 @@ def register(app: AsyncApp, services: Services) -> None:
         query = await clicked_query(services, body)
         if query is None:
             return
-        action_id = _action(body).get("action_id", NEXT_PAGE_ACTION)
+        action_id = clicked_action(body).get("action_id", NEXT_PAGE_ACTION)
         entry = "next_page" if action_id == NEXT_PAGE_ACTION else "prev_page"
         await show_page_in_place(services, body, query, entry=entry, action_id=action_id)
 
@@ -107,7 +116,10 @@ def register(app: AsyncApp, services: Services) -> None:
             in_place=True,
             thread_ts=_thread_of(body),
         )
-        await answer_lookup(services, query, actor_of(body), entry="choose", deliver=reply)
+        share = share_target(services.settings, actor_of(body).channel_id, _thread_of(body))
+        await answer_lookup(
+            services, query, actor_of(body), entry="choose", deliver=reply, share=share
+        )
 
     @app.action(OPEN_FORM_ACTION)
     @services.inflight.tracked
@@ -125,9 +137,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @services.inflight.tracked
     async def show_details(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        ref = cards.PurchaseRef.decode(_action(body).get("value"))
+        ref = cards.PurchaseRef.decode(clicked_action(body).get("value"))
         if ref is None:
-            await _stale(services, body)
+            await refuse_stale(services, body)
             return
         await show_purchase_detail(services, client, body, ref)
 
@@ -149,7 +161,19 @@ async def show_page_in_place(
     entry: str,
     action_id: str = NEXT_PAGE_ACTION,
 ) -> None:
-    """Replace the card with ``query``'s page; on failure keep the card and say why."""
+    """Replace the card with ``query``'s page; on failure keep the card and say why.
+
+    A private card keeps its Share button; a visible one (a shared copy) stays visible,
+    still naming who shared it, and gets none.
+    """
+    share, shared_by = None, None
+    if clicked_private(body):
+        share = share_target(services.settings, actor_of(body).channel_id, _thread_of(body))
+    else:
+        message = body.get("message")
+        shared_by = cards.shared_by_user(
+            message.get("blocks") if isinstance(message, dict) else None
+        )
     await answer_lookup(
         services,
         query,
@@ -163,6 +187,8 @@ async def show_page_in_place(
             thread_ts=_thread_of(body),
         ),
         error_message=functools.partial(cards.page_failed_message, action_id=action_id),
+        share=share,
+        shared_by=shared_by,
     )
 
 

@@ -15,6 +15,7 @@ from bot.lookup import answer_lookup
 from bot.query import HELP_TEXT, FormRequest, HelpRequest, UsageError, parse_command
 from bot.replies import via_response_url
 from bot.services import Services
+from bot.share import share_target
 from bot.slack_ids import COMMAND
 
 log = logging.getLogger(__name__)
@@ -43,4 +44,5 @@ def register(app: AsyncApp, services: Services) -> None:
             await open_lookup_form(services, client, body.get("trigger_id"), origin)
             return
         reply = via_response_url(services, body.get("response_url"), actor=actor)
-        await answer_lookup(services, parsed, actor, entry="command", deliver=reply)
+        share = share_target(services.settings, actor.channel_id)
+        await answer_lookup(services, parsed, actor, entry="command", deliver=reply, share=share)

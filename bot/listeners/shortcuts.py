@@ -13,6 +13,7 @@ from bot.listeners.forms import answer_at_origin, open_lookup_form, to_origin
 from bot.lookup import answer_lookup
 from bot.query import PurchaseQuery, find_member_identifiers
 from bot.services import Services
+from bot.share import share_target
 from bot.slack_ids import SHORTCUT_CALLBACK_ID
 
 
@@ -66,4 +67,5 @@ def register(app: AsyncApp, services: Services) -> None:
         member, id_type = candidates[0]
         query = PurchaseQuery(member=member, id_type=id_type)
         reply = to_origin(services, client, origin, actor)
-        await answer_lookup(services, query, actor, entry="shortcut", deliver=reply)
+        share = share_target(services.settings, origin.channel_id, origin.thread_ts)
+        await answer_lookup(services, query, actor, entry="shortcut", deliver=reply, share=share)

@@ -13,6 +13,7 @@ from bot.listeners.forms import to_origin
 from bot.lookup import answer_lookup
 from bot.query import query_from_form
 from bot.services import Services
+from bot.share import share_target
 from bot.slack_ids import (
     FORM_END_ACTION,
     FORM_END_BLOCK,
@@ -90,4 +91,5 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         actor = actor_of(body, channel_id=origin.channel_id)
         reply = to_origin(services, client, origin, actor)
-        await answer_lookup(services, result, actor, entry="form", deliver=reply)
+        share = share_target(services.settings, origin.channel_id, origin.thread_ts)
+        await answer_lookup(services, result, actor, entry="form", deliver=reply, share=share)

@@ -32,6 +32,7 @@ import aiohttp
 from bot.blockkit import escape
 from bot.fake_slack import BOT_USER_ID, RESPONSE_METHOD, FakeSlack, SlackCall, payloads
 from bot.fake_slack.signing import signed_headers
+from bot.playground import home
 from bot.playground.markup import slack_message_text
 from bot.playground.state import (
     AUTHORS,
@@ -196,7 +197,9 @@ class Bridge:
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def send(self, body: bytes, content_type: str = payloads.FORM_CONTENT_TYPE) -> BotAnswer:
+    async def send(
+        self, body: bytes, *, content_type: str = payloads.FORM_CONTENT_TYPE
+    ) -> BotAnswer:
         """POST ``body`` to the bot, signed as Slack signs; give up after 3 s as Slack does."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
@@ -467,6 +470,10 @@ class Bridge:
                     self.workspace.remove_message(found.id)
             case "views.open" | "views.push":
                 self._on_view_opened(call.method, args, call.result)
+            case "views.publish":
+                home.on_published(
+                    self.workspace, args, _blocks((args.get("view") or {}).get("blocks"))
+                )
             case "views.update":
                 view_id = str(args.get("view_id") or "")
                 view = args.get("view")

@@ -33,6 +33,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.fake_slack import FakeSlack
 from bot.fake_slack.signing import new_signing_secret
+from bot.playground import home
 from bot.playground.bridge import Bridge, PlaygroundError
 from bot.playground.demos import page_info
 from bot.playground.state import CHANNEL_ID, Workspace
@@ -281,6 +282,7 @@ def page_app(workspace: Workspace, bridge: Bridge) -> web.Application:
     app.router.add_post("/api/clear", clear)
     app.router.add_post("/api/workflow/run", workflow_run)
     app.router.add_get("/files/{file_id}/{name}", download)
+    home.add_routes(app, bridge)
     return app
 
 

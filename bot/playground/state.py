@@ -128,6 +128,8 @@ class Workspace:
         self._ts_seq = itertools.count(1)
         self._subscribers: list[asyncio.Queue[Event | None]] = []
         self._changed = asyncio.Event()
+        self.home: dict[str, Any] | None = None
+        """The Home tab the app last published for the signed-in agent (``views.publish``)."""
         self.info: dict[str, Any] = {}
         """Static facts for the page (sandbox or not, demo members); set by the server."""
 
@@ -143,6 +145,7 @@ class Workspace:
             "conversations": [asdict(c) for c in self.conversations.values()],
             "messages": [m.to_json() for m in self.messages.values()],
             "modals": [m.to_json() for m in self.modals],
+            "home": self.home,
         }
 
     def find(self, message_id: str) -> Message | None:
@@ -287,6 +290,11 @@ class Workspace:
         self.messages.clear()
         self.modals.clear()
         self._publish(self.snapshot())
+
+    def set_home(self, view: dict[str, Any]) -> None:
+        """The app published the agent's Home tab; publish it to the page."""
+        self.home = view
+        self._publish({"type": "home", "view": view})
 
     def _publish_modals(self) -> None:
         self._publish({"type": "modals", "modals": [m.to_json() for m in self.modals]})

@@ -12,7 +12,7 @@ from bot.fake_slack import FakeSlack, payloads
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import make_settings
-from tests.support.e2e_helpers import response_posts, text_of
+from tests.support.e2e_helpers import api_calls, response_posts, text_of
 from tests.support.slack_driver import command_fields
 
 
@@ -80,6 +80,27 @@ async def test_a_workflow_step_over_socket_mode_completes_with_the_events_token(
         assert done.token == token
         assert done.args["function_execution_id"] == event["event"]["function_execution_id"]
         assert json.loads(done.args["outputs"])["total_purchases"] == 23
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def test_app_home_opened_over_socket_mode_publishes_the_home_view(
+    sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(
+        sandbox, fake_slack, slack_app_token=SecretStr("xapp-1-A0-test"), slack_signing_secret=None
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve_socket_mode(settings, stop))
+    try:
+        await fake_slack.wait_for_socket()
+        event = payloads.event_callback(payloads.app_home_opened("U0AGENT01"))
+        ack = await fake_slack.send_envelope("events_api", event)
+        assert "envelope_id" in ack
+        (published,) = await api_calls(fake_slack, "views.publish")
+        assert published.message["user_id"] == "U0AGENT01"
+        assert "Look up a member" in text_of(published.message["view"])
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=15)

@@ -335,11 +335,15 @@ def message_problems(message: Mapping[str, Any]) -> list[str]:
 
 
 def view_problems(view: Mapping[str, Any]) -> list[str]:
-    """Every way a modal ``view`` breaks a Block Kit limit; ``[]`` when it is within all."""
+    """Every way a modal or Home ``view`` breaks a Block Kit limit; ``[]`` when within all.
+
+    A Home tab (``type: home``) has no title, submit or close; its blocks follow the same rules.
+    """
     checker = _Checker(in_modal=True)
-    if view.get("type") != "modal":
-        checker.problem("type", "must be modal")
-    checker.text("title", view.get("title"), plain=True)
+    home = view.get("type") == "home"
+    if view.get("type") != "modal" and not home:
+        checker.problem("type", "must be modal or home")
+    checker.text("title", view.get("title"), plain=True, required=not home)
     for name in ("submit", "close"):
         checker.text(name, view.get(name), plain=True, required=False)
     checker.string("private_metadata", view.get("private_metadata"))

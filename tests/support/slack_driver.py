@@ -7,6 +7,7 @@ The shapes come from :mod:`bot.fake_slack.payloads` and the signature from
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,7 +145,7 @@ class SlackDriver:
         for key, value in payloads.common_fields(AGENT, INSTALL).items():
             payload.setdefault(key, value)
         response, took = await self.post(payloads.payload_body(payload))
-        return Sent(response, took, payload["response_url"], token)
+        return Sent(response, took, payload.get("response_url", ""), token)
 
     async def click(
         self,
@@ -224,6 +225,29 @@ class SlackDriver:
             payloads.json_body(event), content_type=payloads.JSON_CONTENT_TYPE
         )
         return StepRun(response, took, event["event"]["function_execution_id"], token)
+
+    async def event(self, event: dict[str, Any]) -> httpx.Response:
+        """Deliver an Events API event (JSON, signed) as Slack's servers would."""
+        body = json.dumps(payloads.event_callback(event, INSTALL)).encode()
+        response, _ = await self.post(body, content_type="application/json")
+        return response
+
+    async def click_in_view(
+        self, view: dict[str, Any], action_id: str, value: str | None = None, *, user: str = USER
+    ) -> Sent:
+        """Click a button inside a published view (the Home tab) or an open modal."""
+        button: dict[str, Any] = {"type": "button", "action_id": action_id}
+        if value is not None:
+            button["value"] = value
+        shown = {"id": "VHOME0001", "type": "home", **view}
+        payload = payloads.view_block_actions(
+            user=_user(user),
+            view=shown,
+            action=payloads.action_of(button, "home"),
+            trigger_id=new_trigger_id(),
+            install=INSTALL,
+        )
+        return await self.interactive(payload, token="none")  # a view click has no response_url
 
     async def submit_view(
         self, view: dict[str, Any], values: dict[str, Any], *, user: str = USER

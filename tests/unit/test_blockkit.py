@@ -314,7 +314,7 @@ def test_message_rule_is_caught(mutate: Callable[[Fixture], None], expected: str
 
 
 VIEW_RULES: list[tuple[str, Callable[[Fixture], None], str]] = [
-    ("not a modal", _set("type", "home"), "must be modal"),
+    ("not a modal", _set("type", "message"), "must be modal"),
     ("title missing", lambda v: v.pop("title"), "title: is missing"),
     ("title long", _set("title.text", "x" * 25), sdk("title must be between 1 and 24 characters")),
     ("submit long", _set("submit.text", "x" * 25), sdk("submit cannot exceed 24 characters")),

@@ -26,7 +26,9 @@ METHOD_SCOPES = {
     "chat_postEphemeral": {"chat:write"},
     "conversations_open": {"im:write"},
     "files_upload_v2": {"files:write"},
+    "chat_getPermalink": set(),
     "views_open": set(),
+    "views_publish": set(),
     "views_update": set(),
     # A workflow step completes with the token its event brings; Slack asks for no scope.
     "functions_completeSuccess": set(),
@@ -86,6 +88,7 @@ def test_command_and_shortcut_match_the_code(manifest: dict[str, Any]) -> None:
 def test_http_mode_urls_point_at_the_events_path(manifest: dict[str, Any]) -> None:
     urls = [manifest["features"]["slash_commands"][0]["url"]]
     urls.append(manifest["settings"]["interactivity"]["request_url"])
+    urls.append(manifest["settings"]["event_subscriptions"]["request_url"])
     assert all(url.endswith("/slack/events") for url in urls)
 
 
@@ -132,3 +135,9 @@ def test_the_workflow_step_matches_the_code(manifest: dict[str, Any]) -> None:
     assert settings["org_deploy_enabled"] is True
     assert "function_executed" in settings["event_subscriptions"]["bot_events"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+
+
+def test_the_home_tab_and_its_event_are_on(manifest: dict[str, Any]) -> None:
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert isinstance(events, list) and slack_ids.HOME_EVENT in events

@@ -9,6 +9,7 @@ import { api, toast } from "./api.js";
 import { composerKeys, sendFrom, setAuthor } from "./composer.js";
 import { $ } from "./dom.js";
 import { connect } from "./events.js";
+import { installHome } from "./home.js";
 import { closeMenu, menuKeys } from "./menu.js";
 import { closeModal, trapFocus } from "./modal.js";
 import { state } from "./state.js";
@@ -50,6 +51,7 @@ function start() {
   });
   setAuthor("you");
   renderWorkflowStep();
+  installHome();
   connect();
   input.focus();
 }

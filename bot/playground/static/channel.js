@@ -90,7 +90,7 @@ export function upsertMessage(message) {
     }
     return;
   }
-  if (message.channel === state.current) {
+  if (message.channel === state.current && !state.onHome) {
     const list = $("#messages");
     $(".empty", list)?.remove();
     const node = messageNode(message, "channel");

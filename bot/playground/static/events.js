@@ -4,6 +4,7 @@
 import { settleBusy } from "./api.js";
 import { removeMessage, renderConversation, upsertMessage } from "./channel.js";
 import { $ } from "./dom.js";
+import { homeUpdated } from "./home.js";
 import { renderModal } from "./modal.js";
 import { renderInfo } from "./panel.js";
 import { renderSidebar } from "./sidebar.js";
@@ -39,6 +40,9 @@ function handle(event) {
       state.conversations.set(event.conversation.id, event.conversation);
       renderSidebar();
       break;
+    case "home":
+      homeUpdated(event.view);
+      break;
     case "modals":
       state.modals = event.modals;
       renderModal();
@@ -64,4 +68,5 @@ function applySnapshot(snapshot) {
   renderConversation();
   renderThread();
   renderModal();
+  homeUpdated(snapshot.home);
 }

@@ -18,6 +18,7 @@ export const EMOJI = {
   mag_right: "🔎",
   x: "❌",
   white_check_mark: "✅",
+  busts_in_silhouette: "👥",
   heavy_check_mark: "✔️",
   lock: "🔒",
   unlock: "🔓",

@@ -11,6 +11,8 @@ export const state = {
   conversations: new Map(),
   messages: new Map(),
   modals: [],
+  home: null, // the Home view the app last published for you
+  onHome: false, // the Home tab is what the middle pane shows
   current: null,
   thread: null, // {channel, ts}
   author: "you",

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.query import PurchaseQuery
 from bot.redact import member_hash
 
 audit_logger = logging.getLogger("bot.audit")
@@ -70,6 +71,7 @@ class AuditLog:
         outcome: str,
         actor: Actor,
         *,
+        query: PurchaseQuery | None = None,
         member: str | None = None,
         id_type: str | None = None,
         start: date | None = None,
@@ -80,7 +82,11 @@ class AuditLog:
         latency_ms: int | None = None,
         **extra: Any,
     ) -> AuditEvent:
-        """Build an event with the member already hashed."""
+        """Build an event with the member already hashed; ``query`` fills the member, its id
+        type and the date range (the page stays the caller's to give)."""
+        if query is not None:
+            member, id_type = query.member, query.id_type.value
+            start, end = query.start, query.end
         return AuditEvent(
             entry=entry,
             outcome=outcome,

@@ -13,7 +13,6 @@ import signal
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -24,7 +23,7 @@ from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET, make_settings
 from tests.support.e2e_helpers import response_posts, text_of
-from tests.support.processes import ROOT, free_port, start_process
+from tests.support.processes import ROOT, free_port, start_process, wait_until_healthy
 from tests.support.slack_driver import SlackDriver, command_fields
 
 
@@ -97,15 +96,8 @@ async def test_the_http_process_answers_on_the_loop_the_setting_names(
     base = f"http://127.0.0.1:{port}"
     driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET, fake_slack.base_url)
     try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(100):
-                try:
-                    if (await http.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the bot did not start")
+        if not await wait_until_healthy(base):
+            raise AssertionError("the bot did not start")
         sent = await driver.command("alice@example.com")
         assert sent.response.status_code == 200
         (card,) = await response_posts(fake_slack, sent.token, count=1)

@@ -9,14 +9,13 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
 from tests.support.e2e_helpers import response_posts, text_of
-from tests.support.processes import ROOT, free_port, start_process
+from tests.support.processes import ROOT, free_port, start_process, wait_until_healthy
 from tests.support.slack_driver import SlackDriver
 
 
@@ -38,16 +37,9 @@ async def http_process(
     }
     process = await start_process(env, tmp_path)
     base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as http:
-        for _ in range(100):
-            try:
-                if (await http.get(f"{base}/healthz")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        else:
-            process.kill()
-            raise AssertionError((await process.communicate())[1].decode())
+    if not await wait_until_healthy(base):
+        process.kill()
+        raise AssertionError((await process.communicate())[1].decode())
     driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET, fake_slack.base_url)
     yield process, driver, base
     if process.returncode is None:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -30,7 +29,7 @@ from bot.shared_state import KEY_PREFIX
 from bot.slack_ids import NEXT_PAGE_ACTION
 from tests.conftest import BOT_TOKEN, CT_KEY, SIGNING_SECRET
 from tests.support.e2e_helpers import button, response_posts, text_of
-from tests.support.processes import ROOT, free_port, start_process
+from tests.support.processes import ROOT, free_port, start_process, wait_until_healthy
 from tests.support.redis_server import RedisServer, redis_available
 from tests.support.slack_driver import SlackDriver
 
@@ -119,17 +118,10 @@ async def start_replicas(
         workdir.mkdir()
         process = await start_process(env, workdir, output=log)
         base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            else:
-                process.kill()
-                await process.wait()
-                raise AssertionError(log.read_text())
+        if not await wait_until_healthy(base, tries=200, pause=0.05):
+            process.kill()
+            await process.wait()
+            raise AssertionError(log.read_text())
         driver = SlackDriver(f"{base}/slack/events", SIGNING_SECRET, fake_slack.base_url)
         replica = Replica(name, process, driver, log)
         started.append(replica)

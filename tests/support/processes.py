@@ -9,6 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,3 +45,16 @@ async def start_process(
         return await asyncio.create_subprocess_exec(
             program, *args, env={**base, **env}, cwd=cwd, stdout=sink, stderr=sink
         )
+
+
+async def wait_until_healthy(base: str, *, tries: int = 100, pause: float = 0.1) -> bool:
+    """Poll ``{base}/healthz`` until it answers 200; False if it never does."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(tries):
+            try:
+                if (await http.get(f"{base}/healthz")).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(pause)
+    return False

@@ -7,40 +7,17 @@ fixed byte string) through ``httpx.AsyncClient(transport=AiohttpTransport())``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from aiohttp import web
 
 from bot.crowdtwist.transport import AiohttpTransport
+from tests.support.raw_http import raw_server
 
 KEY = "transport-test-key"
-
-
-@contextlib.asynccontextmanager
-async def raw_server(reply: bytes) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """Reads each request head, writes ``reply`` verbatim, hangs up; records the heads."""
-    heads: list[bytes] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            heads.append(await reader.readuntil(b"\r\n\r\n"))
-            writer.write(reply)
-            await writer.drain()
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", heads
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 def client(base_url: str) -> httpx.AsyncClient:

@@ -3,7 +3,6 @@ expected-error check, and tiny local servers for what the sandbox cannot express
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable
@@ -54,29 +53,6 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-@contextlib.asynccontextmanager
-async def raw_server(reply: bytes) -> AsyncIterator[tuple[str, list[int]]]:
-    """A TCP server that reads a request head, writes ``reply`` verbatim and hangs up."""
-    connections: list[int] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(reply)
-            await writer.drain()
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", connections
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 @contextlib.asynccontextmanager

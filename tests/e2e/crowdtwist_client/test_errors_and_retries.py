@@ -21,8 +21,8 @@ from tests.e2e.crowdtwist_client.helpers import (
     closed_port,
     expect_error,
     make_client,
-    raw_server,
 )
+from tests.support.raw_http import raw_server
 
 # --- errors: every envelope, status and transport failure ----------------------------------------
 
@@ -217,14 +217,14 @@ async def test_a_body_cut_short_in_transit_is_retried_then_unavailable() -> None
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
     cut = head + b'{"purchases": [{"purc'
     async with (
-        raw_server(cut) as (base_url, connections),
+        raw_server(cut) as (base_url, requests),
         make_client(base_url, max_retries=1) as ct,
     ):
         error = await expect_error(
             ct.purchase_history("alice@example.com", IdType.EMAIL), ErrorKind.UNAVAILABLE
         )
     assert "RemoteProtocolError" in error.detail
-    assert len(connections) == 2
+    assert len(requests) == 2
 
 
 # --- retries -------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -88,24 +90,12 @@ def build_app(services: Services) -> AsyncApp:
         client=tokenless,
         authorize=once_authorization(client),
         signing_secret=secret.get_secret_value() if secret else "",
-        process_before_response=False,
+        process_before_response=True,  # answered at the ack: bot/inflight.py
         raise_error_for_unhandled_request=False,
         logger=bolt_logger,
     )
 
-    @app.middleware  # after Bolt's signature check, before anything else
-    async def drop_replays(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        return await process_once(services, body, next)
-
-    @app.middleware
-    async def check_access(
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        next: Callable[[], Awaitable[None]],
-    ) -> BoltResponse | None:
-        return await enforce_access(services, body, context, next)
+    app.use(Guards(services))  # after Bolt's signature check, before anything else
 
     @app.error
     async def on_error(error: Exception) -> None:
@@ -116,16 +106,33 @@ def build_app(services: Services) -> AsyncApp:
     return app
 
 
-async def process_once(
-    services: Services, body: dict[str, Any], next: Callable[[], Awaitable[None]]
-) -> BoltResponse | None:
-    """Let a request through the first time its key is seen; answer a replay with an empty 200."""
-    key = request_key(body)
-    if key is None or await services.replays.first_time(key):
-        await next()
-        return None
-    log.info("dropped a replayed request: type=%s", body.get("type") or body.get("command"))
-    return BoltResponse(status=200, body="")
+class Guards(AsyncMiddleware):
+    """The replay guard, then the access check (:func:`enforce_access`), as one middleware.
+
+    A class rather than ``@app.middleware`` functions: Bolt calls a class's
+    ``async_process`` directly, where it builds a keyword-argument set for each function
+    middleware on every request (``build_async_required_kwargs``, 3 % of the CPU per lookup
+    in the profile for the two guards).
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        services, body = self._services, req.body
+        key = request_key(body)
+        if key is not None and not await services.replays.first_time(key):
+            # A replay (the same trigger or event seen before) is answered with an empty 200.
+            kind = body.get("type") or body.get("command")
+            log.info("dropped a replayed request: type=%s", kind)
+            return BoltResponse(status=200, body="")
+        return await enforce_access(services, body, req.context, next)
 
 
 def _is_home_opened(body: dict[str, Any]) -> bool:
@@ -149,7 +156,7 @@ async def enforce_access(
     services: Services,
     body: dict[str, Any],
     context: AsyncBoltContext,
-    next: Callable[[], Awaitable[None]],
+    next: Callable[[], Awaitable[object]],
 ) -> BoltResponse | None:
     """Let allowed people through; answer everyone else privately, and never call CrowdTwist.
 
@@ -182,7 +189,7 @@ async def _enforce_on_step(
     services: Services,
     body: dict[str, Any],
     context: AsyncBoltContext,
-    next: Callable[[], Awaitable[None]],
+    next: Callable[[], Awaitable[object]],
 ) -> BoltResponse | None:
     """A step run: the person is the ``requested_by`` input and the channel the ``channel``
     input (SECURITY.md); a refused run completes with ``functions.completeError``."""

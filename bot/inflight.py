@@ -1,15 +1,48 @@
-"""Work still under way after Slack was acknowledged, so shutdown can wait for it."""
+"""Work still under way after Slack was acknowledged: run in the background, counted, so
+the HTTP answer leaves at the ack and shutdown can wait for the rest.
+
+Bolt runs with ``process_before_response=True`` (``bot/app.py``), which makes it await the
+listener and answer Slack when the listener returns. :meth:`InFlight.tracked` turns that
+into "answer at the ack": the listener runs as its own task and the wrapper Bolt awaits
+returns as soon as the listener has called ``ack()`` (or has ended). Bolt's own way
+(``process_before_response=False``) polls for the ack with ``asyncio.sleep(0.01)``, so
+every ack waited at least 10 ms and cost a timer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec
 
 P = ParamSpec("P")
-T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+ACK_TIMEOUT_SECONDS = 3.0
+"""How long Bolt is kept waiting for a listener that has not acked (Slack's own limit)."""
+
+
+class _SignallingAck:
+    """Bolt's ``ack``, which also opens ``gate`` once it has been called."""
+
+    def __init__(self, ack: Any, gate: asyncio.Future[None]) -> None:
+        self._ack = ack
+        self._gate = gate
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._ack(*args, **kwargs)
+        finally:
+            if not self._gate.done():
+                self._gate.set_result(None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ack, name)
 
 
 class InFlight:
@@ -19,6 +52,7 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def count(self) -> int:
@@ -45,16 +79,53 @@ class InFlight:
             return False
         return True
 
-    def tracked(self, listener: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-        """Decorate a listener so its whole run, ack to last reply, counts as in flight.
+    def tracked(
+        self, listener: Callable[P, Awaitable[object]]
+    ) -> Callable[P, Coroutine[Any, Any, None]]:
+        """Decorate a listener: it runs in the background, counted from ack to last reply,
+        and Bolt gets control back as soon as it has acked.
 
-        Bolt reads a listener's argument names through ``inspect.unwrap``, so the wrapper
-        keeps the listener's signature.
+        A listener that takes no ``ack`` (an event, a workflow step) hands control back at
+        once: Bolt acknowledges those itself. An error before the ack reaches Bolt as it
+        would have (a 500 and Bolt's error handler); one after it is logged here. Bolt reads
+        a listener's argument names through ``inspect.unwrap``, so the wrapper keeps the
+        listener's signature.
         """
+        takes_ack = "ack" in inspect.signature(listener).parameters
 
         @functools.wraps(listener)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            async with self.track():
-                return await listener(*args, **kwargs)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            loop = asyncio.get_running_loop()
+            gate: asyncio.Future[None] = loop.create_future()
+            if takes_ack:
+                kwargs["ack"] = _SignallingAck(kwargs["ack"], gate)
+            task = loop.create_task(self._run(listener(*args, **kwargs), gate))
+            self._tasks.add(task)  # a strong reference until it ends
+            task.add_done_callback(self._tasks.discard)
+            if not takes_ack:
+                return
+            timer = loop.call_later(ACK_TIMEOUT_SECONDS, _open, gate)
+            try:
+                await gate
+            finally:
+                timer.cancel()
 
         return wrapper
+
+    async def _run(self, work: Awaitable[object], gate: asyncio.Future[None]) -> None:
+        """Run one listener, counted; its error goes to Bolt before the ack, the log after."""
+        async with self.track():
+            try:
+                await work
+            except Exception as exc:
+                if gate.done():
+                    log.error("unhandled error in a listener: %s", type(exc).__name__, exc_info=exc)
+                else:
+                    gate.set_exception(exc)
+            finally:
+                _open(gate)
+
+
+def _open(gate: asyncio.Future[None]) -> None:
+    if not gate.done():
+        gate.set_result(None)

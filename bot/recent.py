@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from cachetools import TTLCache
 from redis.asyncio import Redis
 
+from bot.compact_json import dumps
 from bot.query import PurchaseQuery, decode_query, encode_query
 from bot.shared_state import SharedState, SharedStateUnavailable
 
@@ -40,7 +41,7 @@ class RecentLookup:
     at: float
 
     def encode(self) -> str:
-        return json.dumps({"q": encode_query(self.query), "a": round(self.at, 3)})
+        return dumps({"q": encode_query(self.query), "a": round(self.at, 3)})
 
     @classmethod
     def decode(cls, raw: str | bytes) -> RecentLookup | None:

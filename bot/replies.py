@@ -7,7 +7,6 @@ down, and the operator's log says what happened (never the message's content).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from collections.abc import Awaitable
@@ -27,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import Actor
 from bot.blockkit import Message
+from bot.compact_json import dumps_bytes
 from bot.config import ReplyVisibility
 from bot.lookup import Answer, Deliver
 from bot.services import Services
@@ -148,7 +148,7 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict[str,
     (:func:`retry_handlers`: connection errors, 429 with ``Retry-After`` capped, 5xx) decide
     after each failed attempt, and a connection error that is not retried is raised.
     """
-    data = json.dumps(payload, separators=(",", ":")).encode()
+    data = dumps_bytes(payload)
     request = HttpRequest(method="POST", url=url, headers=dict(_JSON_HEADERS), data=data)
     state = RetryState()
     for _ in range(_MAX_ATTEMPTS):

@@ -18,9 +18,8 @@ from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
 from bot.services import Services
@@ -82,9 +81,16 @@ class SlackHttpRequest(AsyncBoltRequest):
         headers: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(body=body, query=query, headers=headers, context=context, mode="http")
-        self.body = parse_slack_body(self.raw_body, self.content_type)
-        self.context = build_async_context(AsyncBoltContext(context or {}), self.body)
+        # Bolt parses a *text* body itself (and builds the context from that parse); handed
+        # the dict, it only builds the context, so the body is read once, by our parser.
+        # Bolt accepts a dict body only in Socket Mode, so the mode is set back afterwards.
+        normalised = build_normalized_headers(headers)
+        parsed = parse_slack_body(body, extract_content_type(normalised))
+        super().__init__(
+            body=parsed, query=query, headers=normalised, context=context, mode="socket_mode"
+        )
+        self.raw_body = body
+        self.mode = "http"
 
     def to_copyable(self) -> SlackHttpRequest:
         return SlackHttpRequest(

@@ -11,13 +11,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from bot.compact_json import dumps
 from bot.config import ReplyVisibility, Settings
 from bot.query import PurchaseQuery, decode_query, encode_query
 from bot.query.model import MAX_BUTTON_VALUE
 
 _CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,30}")
 _MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ShareRef:
         data: dict[str, str] = {"q": encode_query(self.query), "c": self.target.channel_id}
         if self.target.thread_ts:
             data["t"] = self.target.thread_ts
-        return _JSON.encode(data)
+        return dumps(data)
 
     @classmethod
     def decode(cls, value: object) -> ShareRef | None:

@@ -90,8 +90,8 @@ def _slack_date(moment: datetime | None) -> str:
     except OverflowError:  # year 1 or 9999 with an offset: no UTC equivalent exists
         return escape(moment.isoformat())
     # What strftime("%Y-%m-%d %H:%M UTC") means, without the C locale round trip (and
-    # with four digits for year 1, where glibc's %Y gives "1").
-    fallback = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
+    # with four digits for year 1, where glibc's %Y gives "1"): ISO's first 16 characters.
+    fallback = f"{utc.isoformat(' ', 'minutes')[:16]} UTC"
     stamp = int(utc.timestamp())
     if stamp < 0:  # placeholder dates (0001-01-01): Slack's date token takes no negative
         return fallback

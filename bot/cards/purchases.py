@@ -33,6 +33,7 @@ from bot.cards.parts import (
     _section,
     _slack_date,
 )
+from bot.compact_json import dumps
 from bot.crowdtwist.models import Paging, Purchase, PurchaseIdType, PurchasePage
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.share import ShareRef, ShareTarget
@@ -48,10 +49,6 @@ from bot.text import clip
 
 PAGE_SIZE = 10
 """Purchases per page, as the API documents; used only when ``paging.pages`` is missing."""
-
-
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
-"""``json.dumps(..., separators=(",", ":"))`` without building an encoder per call."""
 
 
 MAX_PURCHASE_ID = 255
@@ -81,7 +78,7 @@ class PurchaseRef:
         data: dict[str, object] = {"id": self.purchase_id, "t": self.purchase_id_type}
         if self.awaiting is not None:
             data["w"] = self.awaiting
-        return _COMPACT_JSON.encode(data)
+        return dumps(data)
 
     @classmethod
     def decode(cls, value: object) -> PurchaseRef | None:
@@ -150,22 +147,20 @@ def _purchase_flags(purchase: Purchase) -> list[str]:
 
 def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> dict[str, Any]:
     """One purchase: what and when, then its figures in a fixed order, then any flags."""
-    figures = (
-        ("Total", purchase.purchase_total),
-        ("Earned", purchase.total_points_earned),
-        ("Awarded", purchase.total_points_awarded),
-        ("Awaiting", purchase.points_awaiting_fulfillment),
-    )
-    lines = [
+    awaiting = purchase.points_awaiting_fulfillment
+    # One f-string per purchase (ten a card): building lines and joining them cost twice this.
+    text = (
         f"*{_purchase_kind(purchase.purchase_id_type)}* {_escaped_code(purchase.purchase_id)}"
-        f"  ·  {_slack_date(purchase.last_date_purchased)}",
-        "  ·  ".join(f"{label} *{_figure(value)}*" for label, value in figures),
-    ]
+        f"  ·  {_slack_date(purchase.last_date_purchased)}\n"
+        f"Total *{_figure(purchase.purchase_total)}*"
+        f"  ·  Earned *{_figure(purchase.total_points_earned)}*"
+        f"  ·  Awarded *{_figure(purchase.total_points_awarded)}*"
+        f"  ·  Awaiting *{_figure(awaiting)}*"
+    )
     flags = _purchase_flags(purchase)
     if flags:
-        lines.append("   ".join(flags))
+        text = f"{text}\n{'   '.join(flags)}"
     details = None
-    awaiting = purchase.points_awaiting_fulfillment
     ref = PurchaseRef(purchase.purchase_id, purchase.purchase_id_type, awaiting)
     value = ref.encode()
     if allow_details and ref.clickable(value):
@@ -175,7 +170,7 @@ def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> d
             value,
             accessibility_label=f"Details of {_accessible_name(ref)}",
         )
-    return _section("\n".join(lines), details)
+    return _section(text, details)
 
 
 def _accessible_name(ref: PurchaseRef) -> str:

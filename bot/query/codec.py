@@ -9,11 +9,14 @@ import json
 import re
 from datetime import date
 
+from bot.compact_json import dumps
 from bot.crowdtwist.models import IdType
 from bot.query.model import MAX_BUTTON_VALUE, MAX_MEMBER_LENGTH, MAX_PAGE, PurchaseQuery
 
 _ENCODED_KEYS = frozenset({"m", "t", "p", "x", "s", "e"})
 _ISO_DATE_EXACT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UNSAFE_MEMBER_CHARS = re.compile("[\x00-\x1f\ud800-\udfff]")
+"""C0 controls and lone surrogates: never in a member a button carries."""
 
 
 def encode_query(query: PurchaseQuery) -> str:
@@ -25,11 +28,7 @@ def encode_query(query: PurchaseQuery) -> str:
         data["s"] = query.start.isoformat()
     if query.end:
         data["e"] = query.end.isoformat()
-    return _QUERY_JSON.encode(data)
-
-
-_QUERY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-"""One encoder for every button value (``json.dumps`` would build one per call)."""
+    return dumps(data)
 
 
 def decode_query(value: str | None) -> PurchaseQuery | None:
@@ -51,7 +50,7 @@ def decode_query(value: str | None) -> PurchaseQuery | None:
     member, id_type, page, flag = data.get("m"), data.get("t"), data.get("p", 1), data.get("x")
     if not isinstance(member, str) or not member.strip() or len(member) > MAX_MEMBER_LENGTH:
         return None
-    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in member):
+    if _UNSAFE_MEMBER_CHARS.search(member):
         return None
     if not isinstance(id_type, str):
         return None

@@ -5,7 +5,7 @@ The rest of the package reads text into these; nothing here reads text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from bot.crowdtwist.models import IdType
@@ -35,7 +35,11 @@ class PurchaseQuery:
 
     def with_page(self, page: int) -> PurchaseQuery:
         """The same lookup on another page."""
-        return replace(self, page=page)
+        # The constructor, not dataclasses.replace (which reads the fields back by name):
+        # three page buttons a card ask for this.
+        return PurchaseQuery(
+            self.member, self.id_type, self.id_type_inferred, self.start, self.end, page
+        )
 
     @property
     def range_label(self) -> str | None:

@@ -84,7 +84,12 @@ class Services:
         request pays for a new session or a new connection to Slack.
         """
         if self.http is None or self.http.closed:
-            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT))
+            # No cookie jar: nothing sent to Slack needs its cookies (slack_sdk's own
+            # per-call sessions drop them too), and a filled jar is filtered on every post.
+            self.http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT),
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
         return self.http
 
     async def aclose(self) -> None:

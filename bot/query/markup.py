@@ -43,7 +43,7 @@ def quote_in_curly(value: str) -> str:
 
 def plain_spaces(text: str) -> str:
     """Every kind of whitespace (tabs, newlines, no-break spaces) as a plain space."""
-    return "".join(" " if c.isspace() else c for c in text)
+    return _ANY_SPACE.sub(" ", text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,6 +51,8 @@ def plain_spaces(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+_ANY_SPACE = re.compile(r"\s")
+"""What ``str.isspace`` calls whitespace (``\\s`` in a str pattern is defined as that)."""
 _MARKUP_OR_ENTITY = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,11 @@ class Token:
         return not self.quoted and self.markup is None
 
 
+_WORD = re.compile(r"(?:<[^<>]*>|\S)+")
+"""One word: up to the next whitespace, a whole ``<…>`` (spaces and all) taken as one piece.
+``\\S`` in a str pattern is what ``str.isspace`` does not call whitespace."""
+
+
 def tokenize(text: str) -> list[Token] | UsageError:
     """Words split on any whitespace; ``"…"`` (or ``“…”``) and ``<…>`` stay whole."""
     tokens: list[Token] = []
@@ -53,10 +59,9 @@ def tokenize(text: str) -> list[Token] | UsageError:
             tokens.append(Token(raw=text[i : close + 1], text=inner, quoted=True))
             i = close + 1
             continue
-        j = i
-        while j < n and not text[j].isspace():
-            markup = SLACK_MARKUP.match(text, j) if text[j] == "<" else None
-            j = markup.end() if markup else j + 1
+        word = _WORD.match(text, i)
+        assert word is not None  # text[i] is not whitespace, so at least one character
+        j = word.end()
         raw = text[i:j]
         whole = SLACK_MARKUP.fullmatch(raw)
         kind = markup_parts(whole.group(1))[0] if whole else None

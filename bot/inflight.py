@@ -36,10 +36,13 @@ class _SignallingAck:
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await self._ack(*args, **kwargs)
-        finally:
+            answer = await self._ack(*args, **kwargs)
+        except Exception as exc:  # Bolt refused the ack (its arguments): Bolt answers 500
             if not self._gate.done():
-                self._gate.set_result(None)
+                self._gate.set_exception(exc)
+            raise
+        _open(self._gate)
+        return answer
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ack, name)
@@ -62,14 +65,20 @@ class InFlight:
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
         """Mark one answer as in progress for the duration of the block."""
-        self._count += 1
-        self._idle.clear()
+        self._begin()
         try:
             yield
         finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
+            self._end()
+
+    def _begin(self) -> None:
+        self._count += 1
+        self._idle.clear()
+
+    def _end(self) -> None:
+        self._count -= 1
+        if self._count == 0:
+            self._idle.set()
 
     async def drain(self, grace_seconds: float) -> bool:
         """Wait up to ``grace_seconds`` for every answer; True when none is left."""
@@ -99,6 +108,7 @@ class InFlight:
             gate: asyncio.Future[None] = loop.create_future()
             if takes_ack:
                 kwargs["ack"] = _SignallingAck(kwargs["ack"], gate)
+            self._begin()  # counted from now, so a shutdown starting meanwhile waits for it
             task = loop.create_task(self._run(listener(*args, **kwargs), gate))
             self._tasks.add(task)  # a strong reference until it ends
             task.add_done_callback(self._tasks.discard)
@@ -113,17 +123,18 @@ class InFlight:
         return wrapper
 
     async def _run(self, work: Awaitable[object], gate: asyncio.Future[None]) -> None:
-        """Run one listener, counted; its error goes to Bolt before the ack, the log after."""
-        async with self.track():
-            try:
-                await work
-            except Exception as exc:
-                if gate.done():
-                    log.error("unhandled error in a listener: %s", type(exc).__name__, exc_info=exc)
-                else:
-                    gate.set_exception(exc)
-            finally:
-                _open(gate)
+        """Run one listener (counted by the caller); its error goes to Bolt before the ack,
+        to the log after it (once: an ack Bolt refused has already gone to Bolt)."""
+        try:
+            await work
+        except Exception as exc:
+            if not gate.done():
+                gate.set_exception(exc)
+            elif gate.cancelled() or gate.exception() is not exc:
+                log.error("unhandled error in a listener: %s", type(exc).__name__, exc_info=exc)
+        finally:
+            _open(gate)
+            self._end()
 
 
 def _open(gate: asyncio.Future[None]) -> None:

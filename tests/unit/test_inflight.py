@@ -115,3 +115,36 @@ async def test_the_wrapper_keeps_the_signature_bolt_reads() -> None:
         await ack()
 
     assert list(inspect.signature(listener).parameters) == ["ack", "body", "client"]
+
+
+async def test_an_ack_bolt_refuses_reaches_bolt_once(caplog: pytest.LogCaptureFixture) -> None:
+    inflight = InFlight()
+
+    class RefusingAck(FakeAck):
+        async def __call__(self, **kwargs: Any) -> str:
+            raise ValueError("blocks and text are both missing")
+
+    @inflight.tracked
+    async def listener(ack: Any) -> None:
+        await ack(response_action="nonsense")
+
+    with caplog.at_level(logging.ERROR, logger="bot.inflight"):
+        with pytest.raises(ValueError, match="both missing"):
+            await listener(ack=RefusingAck())
+        assert await inflight.drain(1)
+    assert caplog.records == []  # Bolt's error handler logs it, not this module as well
+
+
+async def test_counted_from_the_moment_bolt_hands_it_over() -> None:
+    inflight, release = InFlight(), asyncio.Event()
+
+    @inflight.tracked
+    async def on_event(event: dict[str, Any]) -> None:
+        await release.wait()
+
+    await on_event(event={})
+    # The task has not run a single step yet, and a drain must already wait for it.
+    assert inflight.count == 1
+    assert not await inflight.drain(0.05)
+    release.set()
+    assert await inflight.drain(1)

@@ -17,6 +17,7 @@ then the other way round, so whatever else the machine does hits both. Figures:
     python -m benchmarks.lean                    # ~3 min
     python -m benchmarks.lean --quick            # small counts (~1 min)
     python -m benchmarks.lean --profile py-spy   # also profile the bot in the L run
+    python -m benchmarks.lean --floor            # and benchmarks/bolt_floor.py, a third side
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from benchmarks.harness import (
     Upstreams,
     click_and_answer,
     closed_loop,
+    floor_argv,
     free_port,
     is_card,
     machine_line,
@@ -293,6 +295,48 @@ def report(args: argparse.Namespace, up: Upstreams, bot: Side, base: Side) -> No
             print(f"    log {count:>5}x  {text}")
 
 
+def report_floor(bot: Side, base: Side, floor: Side) -> None:
+    """The floor beside the other two: what the plumbing alone costs, per lookup."""
+
+    def at_zero(side: Side) -> float:
+        return side.tput_cpu / max(side.tput_lookups, 1)
+
+    rows = []
+    for name, of in (
+        ("CPU per lookup at L", lambda s: s.cpu_per_lookup),
+        ("CPU per lookup at L = 0", at_zero),
+    ):
+        b, t, f = of(bot), of(base), of(floor)
+        rows.append(
+            [name, f"{b * 1000:.2f} ms", f"{t * 1000:.2f} ms", f"{f * 1000:.2f} ms", ratio(f, t)]
+        )
+    rows.append(
+        [
+            "throughput at L = 0",
+            f"{bot.throughput:.0f}/s",
+            f"{base.throughput:.0f}/s",
+            f"{floor.throughput:.0f}/s",
+            ratio(floor.throughput, base.throughput),
+        ]
+    )
+    rows.append(
+        [
+            "lost / error answers",
+            f"{bot.lost} / {bot.errors}",
+            f"{base.lost} / {base.errors}",
+            f"{floor.lost} / {floor.errors}",
+            "",
+        ]
+    )
+    print(
+        "\nthe floor: the typical bot's parse and card on the bot's plumbing "
+        "(benchmarks/bolt_floor.py), same rounds:"
+    )
+    print_table(["figure", bot.label, base.label, floor.label, "floor / typical"], rows)
+    rounds = ", ".join(f"{c * 1000:.2f}" for c in floor.round_cpu)
+    print(f"    floor: CPU ms per lookup at L, by round: {rounds}")
+
+
 async def main(args: argparse.Namespace) -> None:
     harness_cores = set(range(os.cpu_count() or 1)) - {args.bot_core}
     os.sched_setaffinity(0, harness_cores or {0})
@@ -333,6 +377,16 @@ async def main(args: argparse.Namespace) -> None:
             ),
         )
         sides = [bot, base]
+        floor = None
+        if args.floor:
+            port_floor = free_port()
+            floor = Side(
+                "floor",
+                BotProcess(
+                    "floor", pinned(args.bot_core, floor_argv()), up.bot_env(port_floor), port_floor
+                ),
+            )
+            sides.append(floor)
         profiler = Profiler(args.profile, Path(args.profile_dir)) if args.profile else None
         drivers = contextlib.AsyncExitStack()
         try:
@@ -388,6 +442,8 @@ async def main(args: argparse.Namespace) -> None:
                 side.process.cleanup()
         print()
         report(args, up, bot, base)
+        if floor is not None:
+            report_floor(bot, base, floor)
     if profiler is not None:
         print(f"\nprofile of the bot ({args.profile}) over its L runs (timings above are slowed):")
         (await profiler.report()).print()
@@ -411,6 +467,9 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--bot-env", action="append", default=[], metavar="KEY=VALUE", help="bot setting"
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="also run benchmarks/bolt_floor.py (a third side)"
     )
     parser.add_argument("--profile", choices=PROFILERS[1:], help="profile the bot's L runs")
     parser.add_argument(

@@ -30,3 +30,4 @@ EPHEMERAL_CARD = payloads.MessageRef(channel=CHANNEL, ts="1700000000.000100", ep
 """The card every benchmark click is on: an ephemeral message, so no ``message`` is sent."""
 
 TYPICAL_BOT = ROOT / "benchmarks" / "typical_bolt.py"
+FLOOR_BOT = ROOT / "benchmarks" / "bolt_floor.py"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
-from benchmarks.harness.constants import HOST, PYTHON, ROOT, TYPICAL_BOT
+from benchmarks.harness.constants import FLOOR_BOT, HOST, PYTHON, ROOT, TYPICAL_BOT
 from benchmarks.harness.measure import cpu_seconds
 
 
@@ -186,3 +186,8 @@ def bot_setup(overrides: Sequence[str]) -> tuple[str, list[str], dict[str, str]]
 def typical_argv() -> list[str]:
     """The typical Bolt bot baseline (benchmarks/typical_bolt.py)."""
     return [PYTHON, str(TYPICAL_BOT)]
+
+
+def floor_argv() -> list[str]:
+    """The typical bot's logic on the bot's plumbing (benchmarks/bolt_floor.py)."""
+    return [PYTHON, str(FLOOR_BOT)]

@@ -1,8 +1,9 @@
-"""Compact JSON for everything the bot writes: button values, posts to Slack, log lines.
+"""Compact JSON for what the bot writes on every lookup: button values, Share values, recent
+lookups and the body of each post to Slack. (Log lines keep the standard library's format.)
 
-orjson encodes a purchase card about ten times faster than the standard library
-(54 → 4.6 µs for a 6.8 KB card, ``benchmarks/`` micro-timing in the commit), and every
-lookup writes one card plus a dozen button values. What orjson refuses (an integer beyond
+orjson encodes a purchase card about ten times faster than the standard library (62 → 5.6
+µs for a 6.8 KB card, best of 7 over 20 sandbox cards), and every lookup writes one card
+plus a dozen button values. What orjson refuses (an integer beyond
 64 bits, a lone surrogate in a string) is written by the standard library instead, as
 ASCII-escaped JSON, so no value ever fails to encode. Reading stays with the standard
 library: Slack's payloads are untrusted and ``json.loads`` is the reader the checks were

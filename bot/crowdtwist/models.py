@@ -6,7 +6,6 @@ is *unknown* (``None``), never 0, and paging links may be a URL, ``""``, ``null`
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -57,7 +56,6 @@ def _as_utc(value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=256)  # the card and the prefetch read each link
 def page_number_of(link: str | None) -> int | None:
     """The ``page`` query parameter of a paging link, or None when there is no usable one."""
     if not link:

@@ -1,7 +1,8 @@
 """The stack's floor: the typical Bolt bot's own logic on the bot's plumbing, nothing else.
 
-Its ``parse`` and ``card`` are imported from ``benchmarks/typical_bolt.py``, so the app logic
-is the typical bot's to the letter; only the plumbing is the bot's:
+Its ``parse``, ``lookup`` (given this file's client) and ``card`` are imported from
+``benchmarks/typical_bolt.py``, so the app logic is the typical bot's to the letter; only the
+plumbing is the bot's:
 
 * uvloop (``bot.eventloop``);
 * ``process_before_response=True`` and the answer spawned after ``ack()``, so Bolt answers
@@ -25,7 +26,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import httpx
@@ -35,7 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.typical_bolt import card, parse
+from benchmarks.typical_bolt import card, lookup, parse
 from bot import eventloop
 from bot.compact_json import dumps_bytes
 from bot.crowdtwist.transport import AiohttpTransport
@@ -65,19 +65,12 @@ def _session() -> aiohttp.ClientSession:
 
 
 async def answer(query: dict[str, Any], response_url: str, *, replace: bool) -> None:
-    """One GET of the page, then the typical bot's card posted to the response_url."""
-    params = {"id_type": query["id_type"]}
-    if query["page"] > 1:
-        params["page"] = str(query["page"])
-    if query.get("since"):
-        params["date_start"] = query["since"]
-    path = f"/users/{quote(query['member'], safe='')}/purchases"
+    """The typical bot's GET (on this client) and card, posted to the response_url."""
     try:
-        response = await crowdtwist.get(path, params=params)
-        response.raise_for_status()
+        page = await lookup(query, crowdtwist)
         message: dict[str, Any] = {
             "text": f"Purchases for {query['member']} (page {query['page']})",
-            "blocks": card(query, response.json()),
+            "blocks": card(query, page),
             "replace_original": replace,
         }
     except httpx.HTTPError as error:

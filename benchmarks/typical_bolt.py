@@ -67,16 +67,14 @@ def parse(text: str) -> dict[str, Any]:
     return query
 
 
-async def lookup(query: dict[str, Any]) -> dict[str, Any]:
-    """One GET of a page of the member's purchase history."""
+async def lookup(query: dict[str, Any], http: httpx.AsyncClient = crowdtwist) -> dict[str, Any]:
+    """One GET of a page of the member's purchase history (``http``: bolt_floor.py's own)."""
     params = {"id_type": query["id_type"]}
     if query["page"] > 1:
         params["page"] = str(query["page"])
     if query.get("since"):
         params["date_start"] = query["since"]
-    response = await crowdtwist.get(
-        f"/users/{quote(query['member'], safe='')}/purchases", params=params
-    )
+    response = await http.get(f"/users/{quote(query['member'], safe='')}/purchases", params=params)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body

@@ -15,8 +15,7 @@ import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec
 
 P = ParamSpec("P")
@@ -61,15 +60,6 @@ class InFlight:
     def count(self) -> int:
         """How many answers are in progress now."""
         return self._count
-
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Mark one answer as in progress for the duration of the block."""
-        self._begin()
-        try:
-            yield
-        finally:
-            self._end()
 
     def _begin(self) -> None:
         self._count += 1

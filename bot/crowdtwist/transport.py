@@ -61,16 +61,6 @@ def _mapped(exc: BaseException) -> httpx.TransportError | None:
     return None
 
 
-def _as_httpx_error(exc: Exception) -> Exception:
-    """What to raise for ``exc``: its httpx equivalent, or ``exc`` itself (not a wire failure).
-
-    Used in plain ``except`` clauses: a ``contextmanager`` around every request and chunk
-    cost a generator and two calls each time (0.8 % of the CPU per lookup in the profile).
-    """
-    mapped = _mapped(exc)
-    return exc if mapped is None else mapped
-
-
 class _Body(httpx.AsyncByteStream):
     """An aiohttp response body as httpx's stream; closing it frees the connection."""
 
@@ -85,10 +75,10 @@ class _Body(httpx.AsyncByteStream):
             except StopAsyncIteration:
                 return
             except Exception as exc:  # CancelledError is a BaseException: it passes through
-                error = _as_httpx_error(exc)
-                if error is exc:
+                mapped = _mapped(exc)
+                if mapped is None:
                     raise
-                raise error from exc
+                raise mapped from exc
             yield chunk
 
     async def aclose(self) -> None:
@@ -156,11 +146,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     timeout.get("pool"), timeout.get("connect"), timeout.get("read")
                 ),
             )
-        except Exception as exc:  # CancelledError is a BaseException: it passes through
-            error = _as_httpx_error(exc)
-            if error is exc:
+        except Exception as exc:  # plain except clauses, not a contextmanager per request
+            mapped = _mapped(exc)  # and per chunk (0.8 % of the CPU per lookup in the profile)
+            if mapped is None:
                 raise
-            raise error from exc
+            raise mapped from exc
         extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")

@@ -6,9 +6,10 @@ what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` o
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
 ``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``share`` the notes around Share, ``home`` the App
-Home tab, ``parts`` what they are all built from. Every public name is
-here too, so ``from bot import cards; cards.purchase_card(...)`` reads as before.
+``messages`` the short messages, ``receipts`` the receipts message and the receipt modal,
+``share`` the notes around Share, ``home`` the App Home tab, ``parts`` what they are all
+built from. Every public name is here too, so
+``from bot import cards; cards.purchase_card(...)`` reads as before.
 """
 
 from bot.cards.details import (
@@ -41,13 +42,24 @@ from bot.cards.purchases import (
     purchase_card,
     shared_by_user,
 )
+from bot.cards.receipts import (
+    RECEIPTS_SHOWN,
+    ReceiptRef,
+    receipt_loading_modal,
+    receipt_missing_modal,
+    receipt_modal,
+    receipts_message,
+    scanning_inactive_message,
+)
 from bot.cards.share import share_refused_message, shared_note
 
 __all__ = [
     "HOME_LOOKUPS_SHOWN",
     "MAX_PURCHASE_ID",
     "PAGE_SIZE",
+    "RECEIPTS_SHOWN",
     "PurchaseRef",
+    "ReceiptRef",
     "choose_member_message",
     "crowdtwist_error_message",
     "denied_message",
@@ -67,6 +79,11 @@ __all__ = [
     "page_failed_message",
     "points_over_cap",
     "purchase_card",
+    "receipt_loading_modal",
+    "receipt_missing_modal",
+    "receipt_modal",
+    "receipts_message",
+    "scanning_inactive_message",
     "share_refused_message",
     "shared_by_user",
     "shared_note",

@@ -42,6 +42,7 @@ from bot.slack_ids import (
     EXPORT_ACTION,
     NEXT_PAGE_ACTION,
     PREV_PAGE_ACTION,
+    RECEIPTS_ACTION,
     SHARE_ACTION,
     SHARED_BY_BLOCK_PREFIX,
 )
@@ -271,11 +272,14 @@ def purchase_card(
     allow_export: bool = True,
     share: ShareTarget | None = None,
     shared_by: str | None = None,
+    allow_receipts: bool = False,
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons.
 
     ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
-    shared it in a context line and in the fallback text.
+    shared it in a context line and in the fallback text; ``allow_receipts`` adds Receipts
+    (the member's receipt scans, over the card's dates), even when no purchase is listed:
+    a scan that scored nothing never shows up as a purchase.
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
@@ -314,6 +318,8 @@ def purchase_card(
         blocks.append(_section(none))
         buttons = []
         text = f"No purchases for {who} ({_searched_as(query)})."
+    if allow_receipts:
+        buttons = [*buttons, _page_button("Receipts", RECEIPTS_ACTION, query, 1)]
     if share is not None:
         buttons = [*buttons, *_share_button(query, share)]
     if sharer:

@@ -6,6 +6,7 @@ the same style and is documented in the README and ``.env.example``.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from bot.crowdtwist.defaults import (
     DEFAULT_BACKOFF_SECONDS,
     DEFAULT_CACHE_MAX_ENTRIES,
     DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_MAIN_CACHE_TTL_SECONDS,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_PREFETCHES,
     DEFAULT_MAX_RETRIES,
@@ -104,6 +106,11 @@ class Settings(BaseSettings):
     crowdtwist_max_response_bytes: int = Field(
         default=DEFAULT_MAX_RESPONSE_BYTES, ge=64 * 1024, le=1024**3
     )
+    # The program's main API host (User Points); unset: derived from the POS settings
+    crowdtwist_main_url: str | None = None
+    member_summary_enabled: bool = True
+    """The card's points line and the Points ledger (User Points on the main host)."""
+    member_summary_ttl_seconds: float = Field(default=DEFAULT_MAIN_CACHE_TTL_SECONDS, ge=0, le=3600)
 
     # Caching and speed
     cache_ttl_seconds: float = Field(default=DEFAULT_CACHE_TTL_SECONDS, ge=0, le=86_400)
@@ -166,12 +173,12 @@ class Settings(BaseSettings):
     @field_validator("crowdtwist_base_url")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected a full origin such as https://pos12.crowdtwist.com")
-        return value
+        return _origin(value, "https://pos12.crowdtwist.com")
+
+    @field_validator("crowdtwist_main_url")
+    @classmethod
+    def _main_url(cls, value: str | None) -> str | None:
+        return _origin(value, "https://api12.crowdtwist.com")
 
     @field_validator("crowdtwist_environment")
     @classmethod
@@ -270,12 +277,43 @@ class Settings(BaseSettings):
             return f"https://{self.crowdtwist_environment}pos{self.crowdtwist_client_id}.crowdtwist.com"
         return None
 
+    @property
+    def crowdtwist_main_origin(self) -> str | None:
+        """The main API host (User Points): CROWDTWIST_MAIN_URL, else built from environment
+        and client id, else CROWDTWIST_BASE_URL's ``{environment}pos{client_id}`` host with
+        ``api`` for ``pos``; None when none of these gives one."""
+        if self.crowdtwist_main_url:
+            return self.crowdtwist_main_url
+        if self.crowdtwist_client_id:
+            return f"https://{self.crowdtwist_environment}api{self.crowdtwist_client_id}.crowdtwist.com"
+        if self.crowdtwist_base_url:
+            match = _POS_ORIGIN.fullmatch(self.crowdtwist_base_url)
+            if match:
+                return f"{match['scheme']}://{match['env']}api{match['client']}.crowdtwist.com"
+        return None
+
     def hash_key(self) -> bytes:
         """The key for hashing member ids in logs: AUDIT_HASH_KEY, else the signing secret."""
         for secret in (self.audit_hash_key, self.slack_signing_secret):
             if secret is not None:
                 return secret.get_secret_value().encode()
         return b"purchases-playground"
+
+
+_POS_ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<env>[a-z0-9-]*?)pos(?P<client>[0-9]+)\.crowdtwist\.com",
+    re.IGNORECASE,
+)
+
+
+def _origin(value: str | None, example: str) -> str | None:
+    """A configured origin without its trailing slash; None when empty."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected a full origin such as {example}")
+    return value
 
 
 def _describe(error: dict[str, Any]) -> str:

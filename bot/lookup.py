@@ -6,6 +6,7 @@ agent sees for the same query is the same wherever they asked.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,11 +17,16 @@ from bot.audit import Actor
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import PurchasePage
+from bot.crowdtwist.summary import MemberSummary, SummaryState
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.services import Services
 from bot.share import ShareTarget
 
 log = logging.getLogger(__name__)
+
+SUMMARY_GRACE_SECONDS = 0.3
+"""How long a card whose page is ready waits for the member's points before it goes without."""
+UNAVAILABLE = MemberSummary(SummaryState.UNAVAILABLE)
 
 
 async def fetch_page(services: Services, query: PurchaseQuery) -> PurchasePage:
@@ -28,6 +34,33 @@ async def fetch_page(services: Services, query: PurchaseQuery) -> PurchasePage:
     return await services.crowdtwist.purchase_history(
         query.member, query.id_type, page=query.page, start=query.start, end=query.end
     )
+
+
+def start_summary(services: Services, query: PurchaseQuery) -> asyncio.Task[MemberSummary] | None:
+    """Ask for the member's points now, beside the page (None when the summary is off)."""
+    if services.summaries is None:
+        return None
+    return asyncio.create_task(
+        services.summaries.fetch(query.member, query.id_type), name="member-summary"
+    )
+
+
+async def summary_within(
+    task: asyncio.Task[MemberSummary] | None, seconds: float = SUMMARY_GRACE_SECONDS
+) -> MemberSummary | None:
+    """The summary if it comes within ``seconds``; else "unavailable" (the fetch goes on
+    behind, shielded in the client, and fills the cache for the next card)."""
+    if task is None:
+        return None
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        return UNAVAILABLE
+    try:
+        return task.result()
+    except Exception:  # fetch() answers every CrowdTwist failure; anything else is a bug
+        log.exception("member summary failed unexpectedly")
+        return UNAVAILABLE
 
 
 def prefetch_neighbours(services: Services, query: PurchaseQuery, page: PurchasePage) -> None:
@@ -118,6 +151,7 @@ async def answer_lookup(
     started = time.perf_counter()
     outcome, results, total = "ok", None, None
     page = None
+    summary = start_summary(services, query)  # concurrently with the page
     try:
         page = await fetch_page(services, query)
     except CrowdTwistError as error:
@@ -130,8 +164,16 @@ async def answer_lookup(
         message, answer = cards.internal_error_message(), Answer.ERROR
     else:
         results, total = len(page.purchases), page.paging.total
-        message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
+        message = cards.purchase_card(
+            query,
+            page,
+            share=share,
+            shared_by=shared_by,
+            summary=await summary_within(summary),
+        )
         answer = Answer.CARD
+    if summary is not None and not summary.done():
+        summary.cancel()  # an error card has no points line; the fetch still fills the cache
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
     if page is not None:

@@ -33,7 +33,10 @@ async def crowdtwist_for(
         sandbox = await stack.enter_async_context(SandboxServer(api_key=SANDBOX_API_KEY))
         log.info("CrowdTwist: the built-in sandbox at %s", sandbox.base_url)
         sandboxed = settings.model_copy(update={"crowdtwist_api_key": SecretStr(SANDBOX_API_KEY)})
-        return crowdtwist_client(sandboxed, base_url=sandbox.base_url, shared=shared)
+        # The sandbox answers as both hosts: the POS host and the main host (User Points).
+        return crowdtwist_client(
+            sandboxed, base_url=sandbox.base_url, main_url=sandbox.base_url, shared=shared
+        )
     log.info("CrowdTwist: %s", settings.crowdtwist_origin)
     return crowdtwist_client(settings, shared=shared)
 

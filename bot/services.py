@@ -6,6 +6,7 @@ budget), the access policy and the audit log; nothing below it reads the setting
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,10 +21,13 @@ from bot.config import SANDBOX_API_KEY, ConfigError, Settings
 from bot.crowdtwist.budget import LocalBudget, RequestBudget, SharedBudget
 from bot.crowdtwist.cache import PageCache, RedisPageCache, local_page_cache
 from bot.crowdtwist.client import CrowdTwistClient
+from bot.crowdtwist.summary import MemberSummaries
 from bot.inflight import InFlight
 from bot.recent import RecentLookups
 from bot.replay import SeenRequests, seen_requests_for
 from bot.shared_state import SharedState
+
+log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 15
 """Seconds for one request to Slack (a Web API call or a response_url post)."""
@@ -53,6 +57,8 @@ class Services:
     slack: AsyncWebClient | None = None
     shared: SharedState | None = None
     recent: RecentLookups = field(default_factory=RecentLookups)
+    summaries: MemberSummaries | None = None
+    """The card's points line and the Points ledger; None when off or without a main host."""
 
     @classmethod
     def from_settings(
@@ -73,6 +79,11 @@ class Services:
             audit=AuditLog(settings.hash_key(), channel_id=settings.audit_channel_id),
             recent=RecentLookups(
                 settings.recent_lookups_hours, shared=shared, hash_key=settings.hash_key()
+            ),
+            summaries=(
+                MemberSummaries(crowdtwist, ttl_seconds=settings.member_summary_ttl_seconds)
+                if settings.member_summary_enabled and crowdtwist.main_url is not None
+                else None
             ),
         )
 
@@ -105,11 +116,13 @@ def crowdtwist_client(
     settings: Settings,
     *,
     base_url: str | None = None,
+    main_url: str | None = None,
     shared: SharedState | None = None,
 ) -> CrowdTwistClient:
-    """The CrowdTwist client the settings describe; ``base_url`` points it at a sandbox;
-    with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
+    """The CrowdTwist client the settings describe; ``base_url`` and ``main_url`` point it at
+    a sandbox; with ``shared`` (Redis) the cache, coalescing and budget span every replica."""
     origin = base_url or settings.crowdtwist_origin
+    main = main_origin(settings, main_url)
     if origin is None:
         raise ConfigError(
             "CROWDTWIST_BASE_URL: required (the built-in sandbox passes its own address)"
@@ -133,14 +146,42 @@ def crowdtwist_client(
         page_cache=page_cache_for(settings, shared, namespace=origin),
         budget=budget_for(settings, shared, namespace=origin),
         max_response_bytes=settings.crowdtwist_max_response_bytes,
+        main_url=main,
+        main_cache_ttl_seconds=settings.member_summary_ttl_seconds,
+        main_cache=(
+            page_cache_for(
+                settings, shared, namespace=main, ttl_seconds=settings.member_summary_ttl_seconds
+            )
+            if main is not None
+            else None
+        ),
     )
 
 
+def main_origin(settings: Settings, main_url: str | None = None) -> str | None:
+    """The main API host for the member summary (None when it is off), said once if unknown."""
+    if not settings.member_summary_enabled:
+        return None
+    origin = main_url or settings.crowdtwist_main_origin
+    if origin is None:
+        log.warning(
+            "member summary off: CROWDTWIST_MAIN_URL is unset and CROWDTWIST_BASE_URL's host "
+            "is not {environment}pos{client_id}.crowdtwist.com, so the main API host is unknown"
+        )
+    return origin
+
+
 def page_cache_for(
-    settings: Settings, shared: SharedState | None, *, namespace: str
+    settings: Settings,
+    shared: SharedState | None,
+    *,
+    namespace: str,
+    ttl_seconds: float | None = None,
 ) -> PageCache | None:
-    """The cache the settings describe: None when off, local, or shared through Redis."""
-    front = local_page_cache(settings.cache_ttl_seconds, settings.cache_max_entries)
+    """The cache the settings describe: None when off, local, or shared through Redis;
+    ``ttl_seconds`` replaces ``CACHE_TTL_SECONDS`` (the main host's answers)."""
+    ttl = settings.cache_ttl_seconds if ttl_seconds is None else ttl_seconds
+    front = local_page_cache(ttl, settings.cache_max_entries)
     if front is None or shared is None:
         return front
     attempts = settings.crowdtwist_max_retries + 1

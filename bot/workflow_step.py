@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
+from bot.crowdtwist.models import MemberPoints
 from bot.export import Export
 from bot.query import PurchaseQuery, query_from_form
 
@@ -163,8 +164,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def step_outputs(query: PurchaseQuery, history: Export, *, cap_pages: int) -> dict[str, Any]:
+def step_outputs(
+    query: PurchaseQuery,
+    history: Export,
+    *,
+    cap_pages: int,
+    points: MemberPoints | None = None,
+) -> dict[str, Any]:
     """The step's outputs over every gathered purchase (see the README for each one).
+
+    ``points`` (the member summary, when it came) adds ``points_total`` and
+    ``points_redeemable``, each only when CrowdTwist sent it.
 
     A figure a purchase does not report counts as 0 in the sum, and the summary says how many
     purchases did not report it. ``total_purchases`` is CrowdTwist's count for the range, even
@@ -197,6 +207,11 @@ def step_outputs(query: PurchaseQuery, history: Export, *, cap_pages: int) -> di
             f"Only the first {_plural(cap_pages, 'page')} ({_plural(len(purchases), 'purchase')}) "
             "were added up: narrow the dates for exact points",
         )
+    balance = _balance(points)
+    if balance:  # on the points line: the summary stays two or three lines
+        words = {"total": "points", "redeemable": "redeemable"}
+        shown = ", ".join(f"{value:,} {words[key]}" for key, value in balance.items())
+        lines[1] = f"{lines[1][:-1]}; balance now {shown}."
     if notes:
         lines.append("Note: " + "; ".join(notes) + ".")
     outputs: dict[str, Any] = {
@@ -209,7 +224,17 @@ def step_outputs(query: PurchaseQuery, history: Export, *, cap_pages: int) -> di
     }
     if newest is not None:
         outputs["last_purchase_date"] = int(newest.timestamp())
+    for word, value in balance.items():
+        outputs[f"points_{word}"] = value
     return outputs
+
+
+def _balance(points: MemberPoints | None) -> dict[str, int]:
+    """``{"total": …, "redeemable": …}``, each only when CrowdTwist sent it."""
+    if points is None:
+        return {}
+    figures = {"total": points.total_points, "redeemable": points.redeemable_points}
+    return {word: value for word, value in figures.items() if value is not None}
 
 
 def failure_text(error: CrowdTwistError, query: PurchaseQuery) -> str:

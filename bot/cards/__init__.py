@@ -6,9 +6,9 @@ what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` o
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
 ``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``receipts`` the receipts message and the receipt modal,
-``share`` the notes around Share, ``home`` the App Home tab, ``parts`` what they are all
-built from. Every public name is here too, so
+``messages`` the short messages, ``points`` the points line and ledger, ``receipts`` the
+receipts message and the receipt modal, ``share`` the notes around Share, ``home`` the App
+Home tab, ``parts`` what they are all built from. Every public name is here too, so
 ``from bot import cards; cards.purchase_card(...)`` reads as before.
 """
 
@@ -32,6 +32,13 @@ from bot.cards.messages import (
     no_identifier_message,
     page_failed_message,
     usage_error_message,
+)
+from bot.cards.points import (
+    balance_blocks,
+    points_failed_modal,
+    points_loading_modal,
+    points_modal,
+    points_not_shown_modal,
 )
 from bot.cards.purchases import (
     MAX_PURCHASE_ID,
@@ -60,6 +67,7 @@ __all__ = [
     "RECEIPTS_SHOWN",
     "PurchaseRef",
     "ReceiptRef",
+    "balance_blocks",
     "choose_member_message",
     "crowdtwist_error_message",
     "denied_message",
@@ -77,6 +85,10 @@ __all__ = [
     "no_identifier_message",
     "page_count",
     "page_failed_message",
+    "points_failed_modal",
+    "points_loading_modal",
+    "points_modal",
+    "points_not_shown_modal",
     "points_over_cap",
     "purchase_card",
     "receipt_loading_modal",

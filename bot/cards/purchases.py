@@ -33,8 +33,10 @@ from bot.cards.parts import (
     _section,
     _slack_date,
 )
+from bot.cards.points import balance_blocks, points_button
 from bot.compact_json import dumps
 from bot.crowdtwist.models import Paging, Purchase, PurchaseIdType, PurchasePage
+from bot.crowdtwist.summary import MemberSummary
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.share import ShareRef, ShareTarget
 from bot.slack_ids import (
@@ -272,18 +274,21 @@ def purchase_card(
     allow_export: bool = True,
     share: ShareTarget | None = None,
     shared_by: str | None = None,
+    summary: MemberSummary | None = None,
     allow_receipts: bool = False,
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons.
 
     ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
-    shared it in a context line and in the fallback text; ``allow_receipts`` adds Receipts
-    (the member's receipt scans, over the card's dates), even when no purchase is listed:
-    a scan that scored nothing never shows up as a purchase.
+    shared it in a context line and in the fallback text; ``summary`` puts the member's
+    points line under the header and a Points button beside Export; ``allow_receipts`` adds
+    Receipts (the member's receipt scans, over the card's dates), even when no purchase is
+    listed: a scan that scored nothing never shows up as a purchase.
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
     blocks = _card_head(query)
+    blocks.extend(balance_blocks(summary))
     sharer = shared_by if shared_by and _USER_ID.fullmatch(shared_by) else None
     if sharer:
         blocks.append(
@@ -318,6 +323,7 @@ def purchase_card(
         blocks.append(_section(none))
         buttons = []
         text = f"No purchases for {who} ({_searched_as(query)})."
+    buttons = [*buttons, *points_button(query, summary)]
     if allow_receipts:
         buttons = [*buttons, _page_button("Receipts", RECEIPTS_ACTION, query, 1)]
     if share is not None:

@@ -1,12 +1,15 @@
-"""The async CrowdTwist POS client: one connection pool, timeouts, retries, cache, coalescing.
+"""The async CrowdTwist client: one connection pool, timeouts, retries, cache, coalescing.
 
 Past 600 lines on purpose: one class whose pool, retries, cache and coalescing share its state,
 and below it the small wire helpers (classify, log, parse) that only it calls.
 
 Every call is one ``GET``. A failed attempt that may pass later (network trouble, 5xx, 429) is
 retried a bounded number of times with full-jitter backoff or the server's ``Retry-After``;
-anything else fails at once. Successful answers are validated into the models, cached for a
-short time, and identical calls made while one is in flight share it. Every failure surfaces
+anything else fails at once. The POS host (purchases) takes the key in a header; the main host
+(User Points) takes it as the ``api_key`` query parameter, which only :class:`_QueryKeyTransport`
+adds, on the wire, so no URL httpx logs or puts in an exception ever holds it. Successful
+answers are validated into the models, cached for a short time, and identical calls made
+while one is in flight share it. Every failure surfaces
 as a :class:`~bot.crowdtwist.errors.CrowdTwistError`; the API key and the member id never
 reach a log line, an exception or a ``repr``.
 """
@@ -39,6 +42,7 @@ from bot.crowdtwist.defaults import (
     DEFAULT_BACKOFF_SECONDS,
     DEFAULT_CACHE_MAX_ENTRIES,
     DEFAULT_CACHE_TTL_SECONDS,
+    DEFAULT_MAIN_CACHE_TTL_SECONDS,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_PREFETCHES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -54,15 +58,30 @@ from bot.crowdtwist.errors import (
     parse_error_envelope,
     unavailable,
 )
-from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
+from bot.crowdtwist.models import (
+    MEMBER_POINTS_KEYS,
+    IdType,
+    MemberPoints,
+    PurchaseDetail,
+    PurchaseIdType,
+    PurchasePage,
+)
 from bot.crowdtwist.transport import AiohttpTransport
 
-__all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
+__all__ = ["DETAIL_PATH", "HISTORY_PATH", "POINTS_PATH", "ClientStats", "CrowdTwistClient"]
 
 log = logging.getLogger("bot.crowdtwist")
 
 HISTORY_PATH = "/users/{member}/purchases"
 DETAIL_PATH = "/purchase/{purchase_id}"
+POINTS_PATH = "/v2/users/{member}/points"
+"""User Points, on the main host."""
+
+MAIN_HOST = "crowdtwist.main_host"
+"""The request extension that marks a main-host request: :class:`_QueryKeyTransport` then
+sends the key as ``api_key`` in the query instead of the POS header."""
+_AUTH_HEADER = "X-CT-Authorization"
+_AUTH_KEY = _AUTH_HEADER.lower().encode()
 
 _M = TypeVar("_M", bound=BaseModel)
 _Key = tuple[object, ...]
@@ -80,6 +99,13 @@ _RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
 _REASON_FOR_LOG = re.compile(r"[a-z0-9_.-]{1,40}")
 _USER_ERRORS = (ErrorKind.NOT_FOUND, ErrorKind.INVALID_INPUT)
 _DETAIL_FIELDS = frozenset(PurchaseDetail.model_fields)
+_EXPECTED_KEYS: dict[type[BaseModel], frozenset[str]] = {
+    PurchasePage: frozenset({"purchases"}),
+    PurchaseDetail: _DETAIL_FIELDS,
+    MemberPoints: MEMBER_POINTS_KEYS,
+}
+_MAIN = "main"
+"""The first element of every main-host cache key: those use the main host's cache."""
 
 
 class _NoCookies(httpx.Cookies):
@@ -134,8 +160,48 @@ class ClientStats:
     """Background page fetches started by :meth:`CrowdTwistClient.prefetch_history`."""
 
 
+class _QueryKeyTransport(httpx.AsyncBaseTransport):
+    """Sends a main-host request with the key as ``api_key`` in its query (and without the
+    POS header); every other request passes unchanged.
+
+    The key is added here, below httpx, so the URL httpx logs, keeps on the response and
+    names in its exceptions never holds it; an error text the wire raises that still holds
+    it (a URL in an aiohttp message) is raised again with the key masked.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, secret: str) -> None:
+        self._inner = inner
+        self._secret = secret
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not request.extensions.get(MAIN_HOST):
+            return await self._inner.handle_async_request(request)
+        url = request.url.copy_merge_params({"api_key": self._secret})
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != _AUTH_KEY]
+        keyed = httpx.Request(request.method, url, headers=headers, extensions=request.extensions)
+        try:
+            return await self._inner.handle_async_request(keyed)
+        except Exception as exc:
+            raise self._masked(exc) from None
+
+    def _masked(self, exc: Exception) -> Exception:
+        """``exc``, or one of its class with the key masked (and no cause that holds it)."""
+        chain = [exc, exc.__cause__, exc.__context__]
+        if not any(self._secret in str(link) for link in chain if link is not None):
+            return exc
+        text = str(exc).replace(self._secret, "[secret]")
+        try:
+            return type(exc)(text)
+        except Exception:  # a class that takes other arguments: the family's own
+            return httpx.TransportError(text)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class CrowdTwistClient:
-    """The POS API's Purchase History and Purchase Detail, over one shared connection pool.
+    """Purchase History and Purchase Detail (POS host) and User Points (main host), over one
+    shared connection pool.
 
     Create one per process and close it with :meth:`aclose` (or ``async with``).
     ``timeout`` bounds each attempt (httpx's connect/read/write/pool timeouts and a deadline on
@@ -147,6 +213,8 @@ class CrowdTwistClient:
     ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
+    ``main_url`` is the program's main API host (None: no main-host call is made); its
+    answers are kept ``main_cache_ttl_seconds`` (0: not cached), or in ``main_cache``.
     Its defaults are :mod:`bot.crowdtwist.defaults`, which the settings share; the client never
     reads the settings (:func:`bot.services.crowdtwist_client` builds it from them).
     """
@@ -168,6 +236,9 @@ class CrowdTwistClient:
         transport: httpx.AsyncBaseTransport | None = None,
         page_cache: PageCache | None = None,
         budget: RequestBudget | None = None,
+        main_url: str | None = None,
+        main_cache_ttl_seconds: float = DEFAULT_MAIN_CACHE_TTL_SECONDS,
+        main_cache: PageCache | None = None,
     ) -> None:
         if max_response_bytes < 1:
             raise ValueError("max_response_bytes must be >= 1")
@@ -181,6 +252,7 @@ class CrowdTwistClient:
             # The value itself is never echoed: it is a secret.
             raise ValueError("api_key must be a non-empty printable ASCII string without spaces")
         self.base_url = base_url.rstrip("/")
+        self.main_url = main_url.rstrip("/") if main_url else None
         self._secret = secret
         self._timeout = timeout
         self._max_retries = max_retries
@@ -192,19 +264,26 @@ class CrowdTwistClient:
         self._http = _CookielessClient(
             base_url=self.base_url,
             headers={
-                "X-CT-Authorization": f"CTApiKey {secret}",
+                _AUTH_HEADER: f"CTApiKey {secret}",
                 "Accept": "application/json",
                 "User-Agent": "purchases-bot",
             },
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             # aiohttp's pool under httpx's API: its cost does not grow with its size.
-            transport=transport or AiohttpTransport(max_connections=max_connections),
+            transport=_QueryKeyTransport(
+                transport or AiohttpTransport(max_connections=max_connections), secret
+            ),
         )
         self._cache: PageCache | None = (
             page_cache
             if page_cache is not None
             else local_page_cache(cache_ttl_seconds, cache_max_entries)
+        )
+        self._main_cache: PageCache | None = (
+            main_cache
+            if main_cache is not None
+            else local_page_cache(main_cache_ttl_seconds, cache_max_entries)
         )
         self._budget = budget
         self._inflight: dict[_Key, asyncio.Task[BaseModel]] = {}
@@ -311,7 +390,42 @@ class CrowdTwistClient:
             task.add_done_callback(self._prefetch_done)
             self.stats.prefetches += 1
 
+    async def member_points(self, member: str, id_type: IdType | str) -> MemberPoints:
+        """User Points on the main host: the member's balance, level and points ledger.
+
+        Raises NOT_CONFIGURED (no call made) when the client has no main host.
+        """
+        kind = str(id_type)
+        path, params = self._main_request(POINTS_PATH, member, {"id_type": kind})
+        fetch = functools.partial(
+            self._fetch,
+            MemberPoints,
+            POINTS_PATH,
+            path,
+            params,
+            page=None,
+            what="member",
+            main=True,
+        )
+        return await self._shared((_MAIN, POINTS_PATH, member, kind), fetch, MemberPoints)
+
+    def _main_request(
+        self, template: str, member: str, params: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
+        """Encoded path and query of a main-host call (the key is added on the wire only)."""
+        if self.main_url is None:
+            raise CrowdTwistError(
+                ErrorKind.NOT_CONFIGURED,
+                "The loyalty program's main API host is not configured.",
+                detail=f"no main host for GET {template}",
+            )
+        return template.format(member=_segment(member, "member identifier")), params
+
     # -- cache and coalescing ----------------------------------------------------------------
+
+    def _cache_for(self, key: _Key) -> PageCache | None:
+        """Main-host answers have their own cache (and shorter TTL) beside the pages'."""
+        return self._main_cache if key[0] == _MAIN else self._cache
 
     def _history_request(
         self,
@@ -344,8 +458,9 @@ class CrowdTwistClient:
         """
         if self._closed:
             raise unavailable("the CrowdTwist client is closed")
-        if self._cache is not None:
-            hit = self._cache.peek(key)
+        cache = self._cache_for(key)
+        if cache is not None:
+            hit = cache.peek(key)
             if hit is not None:
                 self.stats.cache_hits += 1
                 return _expect(hit, model)
@@ -388,9 +503,10 @@ class CrowdTwistClient:
 
         async def run() -> BaseModel:
             prefetching.set(prefetch)  # the task's own context: its attempts are shed first
-            if self._cache is None:
+            cache = self._cache_for(key)
+            if cache is None:
                 return await fetch()
-            return await self._cache.load(key, model, fetch, prefetch=prefetch)
+            return await cache.load(key, model, fetch, prefetch=prefetch)
 
         # The task's name is shown in debug dumps: never put the member id in it.
         task = asyncio.create_task(run(), name=f"crowdtwist-{key[0]}")
@@ -425,9 +541,10 @@ class CrowdTwistClient:
         *,
         page: int | None,
         what: str,
+        main: bool = False,
     ) -> _M:
-        """GET with retries, then validate a 2xx body into ``model``."""
-        response = await self._send(template, path, params, page=page, what=what)
+        """GET with retries, then validate a 2xx body into ``model`` (``main``: main host)."""
+        response = await self._send(template, path, params, page=page, what=what, main=main)
         try:
             return _parse(response, model, template=template, what=what)
         except CrowdTwistError as error:
@@ -441,6 +558,7 @@ class CrowdTwistClient:
         *,
         page: int | None,
         what: str,
+        main: bool = False,
     ) -> _Reply:
         """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error.
 
@@ -450,7 +568,7 @@ class CrowdTwistClient:
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
         for attempt in range(1, attempts + 1):
-            sent = await self._attempt(path, params, template)
+            sent = await self._attempt(path, params, template, main=main)
             note = functools.partial(
                 _log_attempt, template, shown_page, f"{attempt}/{attempts}", sent.elapsed_ms
             )
@@ -481,7 +599,9 @@ class CrowdTwistClient:
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, path: str, params: dict[str, str], template: str) -> _Attempt:
+    async def _attempt(
+        self, path: str, params: dict[str, str], template: str, *, main: bool = False
+    ) -> _Attempt:
         """One attempt: admitted by the budget, a free connection, then the timed GET.
 
         Failures that are answers to judge (transport errors, a body too large) come back in
@@ -496,7 +616,7 @@ class CrowdTwistClient:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self._timeout):  # headers and body alike
-                    response = await self._get(path, params, template)
+                    response = await self._get(path, params, template, main=main)
             except _BodyTooLarge as exc:
                 sent = _Attempt(too_large=bad_response(f"{exc} on GET {template}"))
             except _RETRYABLE_EXCEPTIONS as exc:
@@ -514,7 +634,9 @@ class CrowdTwistClient:
         if self._budget is not None:
             await self._budget.admit(prefetch=prefetching.get())
 
-    async def _get(self, path: str, params: dict[str, str], template: str) -> _Reply:
+    async def _get(
+        self, path: str, params: dict[str, str], template: str, *, main: bool = False
+    ) -> _Reply:
         """One GET read as a stream, so a body over ``max_response_bytes`` is never held.
 
         ``Content-Length`` is checked before any of the body is read; without one, reading
@@ -526,7 +648,12 @@ class CrowdTwistClient:
         # into base_url and then the params into that parses it three times (267 → 136 µs
         # per request in isolation). The encoding is httpx's own (QueryParams).
         query = f"?{httpx.QueryParams(params)}" if params else ""
-        request = self._http.build_request("GET", f"{self.base_url}{path}{query}")
+        if main:
+            request = self._http.build_request(
+                "GET", f"{self.main_url}{path}{query}", extensions={MAIN_HOST: True}
+            )
+        else:
+            request = self._http.build_request("GET", f"{self.base_url}{path}{query}")
         response = await self._http.send(request, stream=True)
         try:
             declared = response.headers.get("content-length", "")
@@ -714,7 +841,7 @@ def _parse(response: _Reply, model: type[_M], *, template: str, what: str) -> _M
         ) from None
     if not isinstance(body, dict):
         raise bad_response(f"{where}: JSON {type(body).__name__} where an object was expected")
-    expected = {"purchases"} if model is PurchasePage else _DETAIL_FIELDS
+    expected = _EXPECTED_KEYS.get(model, _DETAIL_FIELDS)
     if expected.isdisjoint(body):
         reason, message = parse_error_envelope(body)
         if reason or message:

@@ -22,3 +22,5 @@ DEFAULT_MAX_PREFETCHES = 16
 """A prefetch starts only while fewer fetches than this are in flight."""
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 """CrowdTwist bodies larger than this are refused: a page of 10 purchases is a few kB."""
+DEFAULT_MAIN_CACHE_TTL_SECONDS = 60.0
+"""How long a main-host answer (a points balance) is kept: balances move, pages hardly do."""

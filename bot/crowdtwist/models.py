@@ -1,4 +1,4 @@
-"""Typed views of what the CrowdTwist POS API sends, lenient where the real API is.
+"""Typed views of what the CrowdTwist POS and main API hosts send, lenient where the real API is.
 
 The documentation marks every field required, yet real answers omit some: a missing number
 is *unknown* (``None``), never 0, and paging links may be a URL, ``""``, ``null`` or absent.
@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 
 class IdType(StrEnum):
@@ -189,3 +189,52 @@ class PurchaseDetail(_Lenient):
     @classmethod
     def _null_dict_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
+
+
+class PointsActivity(_Lenient):
+    """One line of a member's points ledger (User Points' ``activities``)."""
+
+    name: str | None = None
+    num_points: int | None = None
+    """Negative for a spend (a redemption)."""
+    notes: str | None = None
+    date_created: datetime | None = None
+    """Unix time in the API; documented as optional."""
+
+    _utc = field_validator("date_created", mode="after")(_as_utc)
+
+
+class MemberPoints(_Lenient):
+    """User Points (main host): the member's balance, level and ledger.
+
+    The total is read as ``total_points`` (CrowdTwist's batch name for the documentation's
+    "Total points"), or under that label itself; every figure may be missing (unknown).
+    """
+
+    id: str | None = None
+    total_points: int | None = Field(
+        default=None, validation_alias=AliasChoices("total_points", "Total points")
+    )
+    redeemable_points: int | None = None
+    num_points_purchased: int | None = None
+    fan_level: str | None = None
+    activities: list[PointsActivity] = Field(default_factory=list)
+
+    @field_validator("activities", mode="before")
+    @classmethod
+    def _null_list_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+MEMBER_POINTS_KEYS = frozenset(
+    {
+        "id",
+        "total_points",
+        "Total points",
+        "redeemable_points",
+        "num_points_purchased",
+        "fan_level",
+        "activities",
+    }
+)
+"""Any of these in a 2xx body makes it a User Points answer rather than an error envelope."""

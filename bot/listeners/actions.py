@@ -1,4 +1,4 @@
-"""Buttons on the card: page in place, pick a member, details, export, open the form.
+"""Buttons on the card: page in place, pick a member, details, points, export, open the form.
 
 Button values come back from Slack's clients and are untrusted: each is decoded and
 validated (:func:`bot.query.decode_query`) and the person is re-checked by the access
@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import cards
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, bad_response
+from bot.crowdtwist.summary import MemberSummary, SummaryState
 from bot.export import gather_history, to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
@@ -33,6 +34,7 @@ from bot.slack_ids import (
     EXPORT_ACTION,
     NEXT_PAGE_ACTION,
     OPEN_FORM_ACTION,
+    POINTS_ACTION,
     PREV_PAGE_ACTION,
 )
 
@@ -143,6 +145,15 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await show_purchase_detail(services, client, body, ref)
 
+    @app.action(POINTS_ACTION)
+    @services.inflight.tracked
+    async def show_points(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        query = await clicked_query(services, body)
+        if query is None:
+            return
+        await show_points_ledger(services, client, body, query)
+
     @app.action(EXPORT_ACTION)
     @services.inflight.tracked
     async def export_csv(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -232,6 +243,41 @@ async def show_purchase_detail(
     failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
     await delivered(
         "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
+    )
+
+
+async def show_points_ledger(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], query: PurchaseQuery
+) -> None:
+    """Open the ledger modal at once (the trigger lasts 3 s), then fill it with the member's
+    points activity (from the summary's cache when the card just fetched it)."""
+    try:
+        opened = await client.views_open(
+            trigger_id=body.get("trigger_id") or "",
+            view=cards.points_loading_modal(query.member),
+        )
+    except SlackApiError as exc:
+        log.warning("could not open the points modal: %s", exc.response.get("error"))
+        return
+    view_id = opened["view"]["id"]
+    summary = (
+        await services.summaries.fetch(query.member, query.id_type)
+        if services.summaries is not None
+        else MemberSummary(SummaryState.OFF, query.id_type)
+    )
+    if summary.shown and summary.points is not None:
+        view = cards.points_modal(query.member, summary.points)
+    else:
+        view = cards.points_failed_modal(query.member, summary)
+    await services.audit.record(
+        services.audit.event("points", summary.state.value, actor_of(body), query=query),
+        services.slack,
+    )
+    if await delivered("fill the points modal", client.views_update(view_id=view_id, view=view)):
+        return
+    await delivered(
+        "say the points modal failed",
+        client.views_update(view_id=view_id, view=cards.points_not_shown_modal()),
     )
 
 

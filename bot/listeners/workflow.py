@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.export import gather_history
-from bot.lookup import log_failure
+from bot.lookup import log_failure, start_summary, summary_within
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (
@@ -66,6 +66,7 @@ async def run_step(
     query = read
     started = time.perf_counter()
     settings = services.settings
+    summary = start_summary(services, query)  # beside the pages, for points_total/redeemable
     try:
         history = await gather_history(
             services.crowdtwist,
@@ -74,16 +75,26 @@ async def run_step(
             concurrency=settings.export_concurrency,
         )
     except CrowdTwistError as error:
+        if summary is not None:
+            summary.cancel()
         log_failure(services, error, query)
         await _finish(fail(failure_text(error, query)))
         await _audit(services, actor, error.kind.value, query, started=started)
         return
     except Exception:
+        if summary is not None:
+            summary.cancel()
         log.exception("workflow step failed unexpectedly")
         await _finish(fail(UNEXPECTED_FAILURE))
         await _audit(services, actor, "internal_error", query, started=started)
         return
-    outputs = step_outputs(query, history, cap_pages=settings.export_max_pages)
+    points = await summary_within(summary)
+    outputs = step_outputs(
+        query,
+        history,
+        cap_pages=settings.export_max_pages,
+        points=points.points if points is not None else None,
+    )
     await _finish(complete(outputs))
     await _audit(
         services,

@@ -1,6 +1,7 @@
 """``python -m bot.sandbox``: serve the sandbox alone until Ctrl-C or SIGTERM.
 
-Point the bot at it with ``CROWDTWIST_BASE_URL`` and ``CROWDTWIST_API_KEY`` (both printed).
+Point the bot at it with ``CROWDTWIST_BASE_URL``, ``CROWDTWIST_MAIN_URL`` and
+``CROWDTWIST_API_KEY`` (all printed).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def _banner(url: str, api_key: str) -> str:
     lines = [
         f"CrowdTwist sandbox: {url}",
         f"API key:           {api_key}",
-        f"Bot settings:      CROWDTWIST_BASE_URL={url} CROWDTWIST_API_KEY={api_key}",
+        f"Bot settings:      CROWDTWIST_BASE_URL={url} CROWDTWIST_MAIN_URL={url} "
+        f"CROWDTWIST_API_KEY={api_key}",
         "",
         "Demo members (look up by any of email / id / third-party id / phone):",
     ]
@@ -47,7 +49,13 @@ def _banner(url: str, api_key: str) -> str:
             f"{member.phone}",
             f"           {member.description}",
         ]
-    lines += ["", "Failure demos (look up by email):"]
+    lines += [
+        "",
+        "Points (the main host, same address): Carmen's points call fails; "
+        "Siobhán's by email is refused as an id type.",
+        "",
+        "Failure demos (look up by email):",
+    ]
     lines += [f"  {demo.email:<28} {demo.description}" for demo in FAILURE_DEMOS]
     lines += ["", "Ctrl-C to stop."]
     return "\n".join(lines)

@@ -2,9 +2,13 @@
 
 It follows ``docs/crowdtwist-api.md``: ``GET /users/{user_id}/purchases`` (paging,
 dates, the four id types), ``GET /purchase/{purchase_id}`` (Purchase Detail), the
-``X-CT-Authorization: CTApiKey <key>`` header; plus ``GET /healthz`` (no key needed). Every
-request is recorded, then delayed by the latency and any injected delay, then replaced by an
-injected fault if one is queued, and only then checked for the key and answered.
+``X-CT-Authorization: CTApiKey <key>`` header; plus ``GET /healthz`` (no key needed). It also
+answers as the program's main API host: ``GET /v2/users/{user_id}/points`` (User Points), its key
+in the ``api_key`` query parameter, with its own request log (:attr:`SandboxServer.main_requests`)
+and fault queue (:attr:`SandboxServer.main_faults`), so a test can slow or fail one host alone;
+the latency applies to both. Every request is recorded, then delayed by the latency and any
+injected delay, then replaced by an injected fault if one is queued, and only then checked for
+the key and answered.
 
 Choices the API leaves open: page 1 always exists, so a member with no purchases answers
 page 1 with no links and page 2 with ``prev_page`` to page 1; ``date_start`` alone has no
@@ -31,6 +35,11 @@ no member with that CrowdTwist id or phone number          400      3         us
 no purchase with that id and id type                       404      1         purchase_not_found
 unknown path                                               404      1         not_found
 a method other than GET                                    405      1         method_not_allowed
+main host: missing or wrong ``api_key``                    401      2         unauthorized
+main host: ``id_type`` not one of the four                 400      2         invalid_parameter
+main host: Siobhán by email (the id type refused)          400      2         invalid_parameter
+main host: Carmen by any id (the points call fails)        500      2         internal_error
+main host: no such member                                  404      2         user_not_found
 =========================================================  =======  ========  ==================
 """
 
@@ -63,12 +72,18 @@ from bot.sandbox.data import (
     purchase_by_id,
 )
 from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
+from bot.sandbox.points import points_answer
 
 DEFAULT_API_KEY = "sandbox-key"
 PAGE_SIZE = 10
 AUTH_HEADER = "X-CT-Authorization"
 
 _HEALTHZ = "healthz"
+_MAIN_POINTS = "main_points"
+POINTS_REFUSED_BY_EMAIL = "siobhan"
+"""The demo member whose email the main host refuses as an id type for User Points."""
+POINTS_FAILING = "carmen"
+"""The demo member whose points call fails (500)."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ID_TYPE_WORDS = {"id": "id", "mobile_phone_number": "mobile phone number"}
@@ -96,6 +111,9 @@ class SandboxServer:
         self._api_key = api_key
         self.faults = Faults(latency_seconds)
         self.requests: list[RecordedRequest] = []
+        self.main_faults = Faults()
+        """Faults for the main host's requests only (its latency is :attr:`faults`')."""
+        self.main_requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
 
@@ -121,6 +139,7 @@ class SandboxServer:
         app.router.add_get("/healthz", self._healthz, name=_HEALTHZ)
         app.router.add_get("/users/{user_id}/purchases", self._purchases)
         app.router.add_get("/purchase/{purchase_id}", self._purchase_detail)
+        app.router.add_get("/v2/users/{user_id}/points", self._points, name=_MAIN_POINTS)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -162,8 +181,9 @@ class SandboxServer:
 
     async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record, delay, apply a queued fault, check the key, then answer."""
-        self.requests.append(_record(request))
-        extra_delay, fault = self.faults.take()
+        main = request.match_info.route.name == _MAIN_POINTS
+        (self.main_requests if main else self.requests).append(_record(request))
+        extra_delay, fault = (self.main_faults if main else self.faults).take()
         delay = self.faults.latency_seconds + extra_delay
         if delay > 0:
             await asyncio.sleep(delay)
@@ -175,7 +195,9 @@ class SandboxServer:
             return _canned(fault)
         if isinstance(fault, StreamedBody):
             return await _streamed(request, fault)
-        if request.match_info.route.name != _HEALTHZ and not self._authorized(request):
+        if main and not self._key_in_query(request):
+            return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
+        if not main and request.match_info.route.name != _HEALTHZ and not self._authorized(request):
             return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
         try:
             return await handler(request)
@@ -188,6 +210,10 @@ class SandboxServer:
         sent = request.headers.get(AUTH_HEADER, "")
         expected = f"CTApiKey {self._api_key}"
         return hmac.compare_digest(sent.encode(errors="surrogateescape"), expected.encode())
+
+    def _key_in_query(self, request: web.Request) -> bool:
+        sent = request.query.get("api_key", "")
+        return hmac.compare_digest(sent.encode(errors="surrogateescape"), self._api_key.encode())
 
     # --- endpoints ---------------------------------------------------------------------------
 
@@ -248,6 +274,20 @@ class SandboxServer:
                 },
             }
         )
+
+    async def _points(self, request: web.Request) -> web.Response:
+        """User Points (main host): balance, level and ledger, derived from the purchases."""
+        id_type = request.query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return _flat_error(400, "invalid_parameter", "ID type is invalid.")
+        member = member_by_any_id(request.match_info["user_id"], id_type)
+        if member is None:
+            return _flat_error(404, "user_not_found", "User could not be found")
+        if member.key == POINTS_REFUSED_BY_EMAIL and id_type == "email":
+            return _flat_error(400, "invalid_parameter", "ID type is invalid.")
+        if member.key == POINTS_FAILING:
+            return _flat_error(500, "internal_error", "An internal error occurred.")
+        return web.json_response(points_answer(member))
 
     async def _purchase_detail(self, request: web.Request) -> web.Response:
         """Purchase Detail."""

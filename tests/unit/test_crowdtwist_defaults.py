@@ -27,6 +27,7 @@ SETTING_OF = {
     "max_connections": "crowdtwist_max_connections",
     "max_prefetches": "prefetch_max_concurrent",
     "max_response_bytes": "crowdtwist_max_response_bytes",
+    "main_cache_ttl_seconds": "member_summary_ttl_seconds",
 }
 
 

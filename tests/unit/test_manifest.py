@@ -128,6 +128,8 @@ def test_the_workflow_step_matches_the_code(manifest: dict[str, Any]) -> None:
         "points_earned": "integer",
         "points_awarded": "integer",
         "points_awaiting": "integer",
+        "points_total": "integer",
+        "points_redeemable": "integer",
         "last_purchase_date": "slack#/types/timestamp",
         "summary": "string",
     }

@@ -111,16 +111,18 @@ class Answer(Enum):
     """The card asked for: visible when replies are, and may replace the card it came from."""
     ERROR = "error"
     """Why there is no card: always private, and never in place (a failed click keeps the card)."""
+    PRIVATE = "private"
+    """An answer only the asker sees (the receipts), which may replace the one it answers."""
 
     @property
     def private(self) -> bool:
         """Only the person asking may see it, whatever ``REPLY_VISIBILITY`` says."""
-        return self is Answer.ERROR
+        return self is not Answer.CARD
 
     @property
     def may_replace(self) -> bool:
         """It may take the place of the message it answers (when the route replaces in place)."""
-        return self is Answer.CARD
+        return self is not Answer.ERROR
 
 
 NEW_LOOKUP_ENTRIES = frozenset({"command", "shortcut", "form", "choose", "home"})
@@ -170,6 +172,7 @@ async def answer_lookup(
             share=share,
             shared_by=shared_by,
             summary=await summary_within(summary),
+            allow_receipts=services.receipts is not None and services.receipts.active,
         )
         answer = Answer.CARD
     if summary is not None and not summary.done():

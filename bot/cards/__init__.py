@@ -55,7 +55,9 @@ from bot.cards.receipts import (
     receipt_loading_modal,
     receipt_missing_modal,
     receipt_modal,
+    receipts_failed_message,
     receipts_message,
+    receipts_unavailable_message,
     scanning_inactive_message,
 )
 from bot.cards.share import share_refused_message, shared_note
@@ -94,7 +96,9 @@ __all__ = [
     "receipt_loading_modal",
     "receipt_missing_modal",
     "receipt_modal",
+    "receipts_failed_message",
     "receipts_message",
+    "receipts_unavailable_message",
     "scanning_inactive_message",
     "share_refused_message",
     "shared_by_user",

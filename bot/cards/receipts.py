@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.blockkit import BUTTON_VALUE_MAX, Message, escape
+from bot.cards.messages import _member_error_text
 from bot.cards.parts import (
     _ID_SHOWN,
     _MEMBER_SHOWN,
@@ -31,8 +32,10 @@ from bot.cards.parts import (
     _fields,
     _figure,
     _header,
+    _lookup_line,
     _message,
     _modal,
+    _notice,
     _page_button,
     _plain,
     _range_phrase,
@@ -41,6 +44,7 @@ from bot.cards.parts import (
     _slack_date,
 )
 from bot.compact_json import dumps
+from bot.crowdtwist.errors import CrowdTwistError
 from bot.crowdtwist.receipts import Receipt, ReceiptHistory, ScanKind
 from bot.query import MAX_PAGE, PurchaseQuery, decode_query, encode_query
 from bot.slack_ids import (
@@ -257,6 +261,24 @@ def receipts_message(query: PurchaseQuery, history: ReceiptHistory) -> Message:
         blocks.append(_divider())
     text = f"{_plain_count(history)}: receipts for {who} ({how}), {_count(found, 'receipt')}"
     return _message(f"{text[0].upper()}{text[1:]}", blocks + _actions(buttons))
+
+
+def receipts_failed_message(error: CrowdTwistError, query: PurchaseQuery) -> Message:
+    """The receipts could not be gathered: what happened, and a retry when it may help."""
+    retry = _page_button("Try again", RECEIPTS_NEXT_PAGE_ACTION, query, query.page)
+    return _notice(
+        _member_error_text(error, query),
+        context=f"Receipts: {_lookup_line(query)}",
+        buttons=[retry] if error.kind.retryable else (),
+    )
+
+
+def receipts_unavailable_message() -> Message:
+    """The bot has no main API host, where receipts live: an operator's matter."""
+    return _notice(
+        f"{_WARNING} Receipts are not available: the bot does not know the loyalty program's "
+        "main API host. Please ask a Slack admin to set `CROWDTWIST_MAIN_URL`."
+    )
 
 
 def scanning_inactive_message(query: PurchaseQuery) -> Message:

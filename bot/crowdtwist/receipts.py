@@ -7,8 +7,9 @@ this bot has never heard of is kept as sent (its :attr:`Receipt.kind` is ``UNKNO
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -164,3 +165,22 @@ def _sort_key(moment: datetime) -> float:
         return moment.timestamp()
     except (OverflowError, ValueError, OSError):
         return float("-inf") if moment.year < 2000 else float("inf")
+
+
+class ReceiptScanning:
+    """Whether the program scans receipts, as far as the bot knows: yes until CrowdTwist says
+    ``receipt_scanning_inactive``, then no for ``ttl_seconds`` (this process only)."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._inactive_until = float("-inf")
+
+    @property
+    def active(self) -> bool:
+        """False while a recent answer said the program has no receipt scanning."""
+        return self._clock() >= self._inactive_until
+
+    def mark_inactive(self) -> None:
+        """Remember CrowdTwist's answer; the entry points come back after the TTL."""
+        self._inactive_until = self._clock() + max(self._ttl, 1.0)

@@ -53,13 +53,18 @@ from bot.slack_ids import (
     RECEIPTS_NEXT_PAGE_ACTION,
     RECEIPTS_PREV_PAGE_ACTION,
 )
-from bot.text import clip
+from bot.text import clip, code_span
 
 RECEIPTS_SHOWN = 25
 """Receipts per message: one section each, so 25 stay well inside Slack's 50 blocks."""
 IMAGE_URL_MAX = 3000
 """Slack's limit on an image block's ``image_url``."""
-_PROGRAM_TEXT_SHOWN = 600
+# A receipt's share of the message, so 25 of them stay within Slack's 12,000 characters of
+# text a message: the program's words, and each piece of outside text in a code span
+# (escaping included).
+_PROGRAM_TEXT_SHOWN = 140
+_PROGRAM_TEXT_IN_MODAL = 1500
+_CODE_SHOWN = 60
 _RESULT_SHOWN = 60
 _KEY_SHOWN = 100
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -105,7 +110,24 @@ def scan_phrase(receipt: Receipt) -> str:
     phrase = SCAN_RESULT_PHRASES.get(code.upper())
     if phrase is not None:
         return phrase
-    return f"result {_escaped_code(code, _RESULT_SHOWN)}"
+    return f"result {_bounded_code(code, _CODE_SHOWN)}"
+
+
+def _bounded_code(text: str, limit: int) -> str:
+    """Outside text as a code span of at most ``limit`` characters, escaping included
+    (``&`` grows fivefold, so the text is cut until its escaped span fits)."""
+    keep = limit
+    span = code_span(escape(clip(text, keep)))
+    while len(span) > limit and keep > 1:
+        keep = max(1, keep * 2 // 3)
+        span = code_span(escape(clip(text, keep)))
+    return span
+
+
+def _headline(receipt: Receipt) -> str:
+    """The phrase as a receipt's headline: ``*Already submitted before*``."""
+    phrase = scan_phrase(receipt)
+    return f"*{phrase[0].upper()}{phrase[1:]}*"
 
 
 def kind_summary(history: ReceiptHistory) -> str:
@@ -186,19 +208,20 @@ def _utc_words(moment: datetime | None) -> str:
         return moment.isoformat()
 
 
-def _program_text(receipt: Receipt) -> str | None:
+def _program_text(receipt: Receipt, limit: int = _PROGRAM_TEXT_SHOWN) -> str | None:
+    """The program's own words for the result, quoted, as plain text (never mrkdwn)."""
     text = " ".join((receipt.scan_result_text or "").split())
-    return f"“{clip(text, _PROGRAM_TEXT_SHOWN)}”" if text else None
+    return f"“{clip(text, limit)}”" if text else None
 
 
 def _receipt_block(query: PurchaseQuery, receipt: Receipt, index: int) -> dict[str, Any]:
     """One receipt: mark, our phrase and when; the program's words as plain text; View."""
     text = (
-        f"{KIND_MARKS[receipt.kind]} *{scan_phrase(receipt)}*"
+        f"{KIND_MARKS[receipt.kind]} {_headline(receipt)}"
         f"  ·  {_slack_date(receipt.date_submitted)}"
     )
     if receipt.file_name:
-        text += f"\n{_escaped_code(receipt.file_name, _NAME_SHOWN)}"
+        text += f"\n{_bounded_code(receipt.file_name, _CODE_SHOWN)}"
     block = _section(text, _view_button(query, receipt, index))
     words = _program_text(receipt)
     if words:
@@ -336,12 +359,12 @@ def receipt_modal(
     code = (receipt.scan_result or "").strip()
     blocks: list[dict[str, Any]] = [
         _section(
-            f"{KIND_MARKS[receipt.kind]} *{scan_phrase(receipt)}*\n"
+            f"{KIND_MARKS[receipt.kind]} {_headline(receipt)}\n"
             f"Submitted {_slack_date(receipt.date_submitted)} by "
             f"{_escaped_code(query.member, _MEMBER_SHOWN)}"
         )
     ]
-    words = _program_text(receipt)
+    words = _program_text(receipt, _PROGRAM_TEXT_IN_MODAL)
     if words:
         blocks.append({"type": "section", "text": _plain(words)})
     blocks.append(

@@ -101,8 +101,8 @@ async def test_every_documented_code_is_shown_with_its_phrase(bot: RunningBot) -
     seen += text_of(message) + text_of(await click(bot, message, RECEIPTS_NEXT_PAGE_ACTION))
     assert set(SCAN_RESULT_PHRASES) == set(SCAN_RESULT_KINDS)
     for code, phrase in SCAN_RESULT_PHRASES.items():
-        assert f"*{phrase}*" in seen, code
-    assert "*result `MANUAL_REVIEW_QUEUED`*" in seen  # a code the bot does not know, as sent
+        assert f"*{phrase[0].upper()}{phrase[1:]}*" in seen, code
+    assert "*Result `MANUAL_REVIEW_QUEUED`*" in seen  # a code the bot does not know, as sent
     assert "Your receipt is in the manual review queue." in seen
 
 
@@ -176,7 +176,7 @@ async def test_view_opens_the_image_modal(bot: RunningBot) -> None:
         f"{newest.submitted_at.strftime('%Y-%m-%d %H:%M')} UTC"
     )
     seen = text_of(shown)
-    assert "not scanned yet" in seen and "`NOT_SCANNED`" in seen
+    assert "*Not scanned yet*" in seen and "`NOT_SCANNED`" in seen
     assert PROGRAM_TEXTS["NOT_SCANNED"] in seen
     async with httpx.AsyncClient() as http:  # the image the playground shows, offline
         fetched = await http.get(image["image_url"])
@@ -197,7 +197,7 @@ async def test_an_image_slack_refuses_leaves_the_details(bot: RunningBot) -> Non
     assert not any(b["type"] == "image" for b in blocks)
     seen = text_of(second.message["view"])
     assert "The image is not shown here: Slack could not load it." in seen
-    assert "not scanned yet" in seen  # the details stay
+    assert "Not scanned yet" in seen  # the details stay
 
 
 async def test_a_tampered_view_button_is_refused(bot: RunningBot) -> None:

@@ -217,8 +217,7 @@ def _program_text(receipt: Receipt, limit: int = _PROGRAM_TEXT_SHOWN) -> str | N
 def _receipt_block(query: PurchaseQuery, receipt: Receipt, index: int) -> dict[str, Any]:
     """One receipt: mark, our phrase and when; the program's words as plain text; View."""
     text = (
-        f"{KIND_MARKS[receipt.kind]} {_headline(receipt)}"
-        f"  ·  {_slack_date(receipt.date_submitted)}"
+        f"{KIND_MARKS[receipt.kind]} {_headline(receipt)}  ·  {_slack_date(receipt.date_submitted)}"
     )
     if receipt.file_name:
         text += f"\n{_bounded_code(receipt.file_name, _CODE_SHOWN)}"

@@ -248,7 +248,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except PlaygroundError as exc:
         response = web.json_response({"ok": False, "error": str(exc)}, status=409)
-    images = "".join(f" {origin}" for origin in sorted(request.app[IMAGE_ORIGINS]))
+    origins: set[str] = request.app[IMAGE_ORIGINS]
+    images = "".join(f" {origin}" for origin in sorted(origins))
     response.headers.setdefault(
         "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(images=images)
     )

@@ -269,3 +269,20 @@ async def test_slacks_own_block_actions_payload_reaches_the_listener(bot: Runnin
     assert sent.response.status_code == 200
     (reply,) = await response_posts(bot.slack, token)
     assert "2 need you" in reply["text"]
+
+
+async def test_slacks_own_payload_opens_a_receipt(bot: RunningBot) -> None:
+    """The same real payload on a View button: no ``message`` in it (an ephemeral click)."""
+    payload = json.loads(SLACK_PAYLOAD.read_text(encoding="utf-8"))
+    assert "message" not in payload and payload["container"]["is_ephemeral"] is True
+    receipts = await answer(bot, f"{BEN} receipts")
+    view = button(receipts, RECEIPT_VIEW_ACTION_PREFIX)
+    payload["actions"][0].update(action_id=view["action_id"], value=view["value"])
+    url, token = bot.driver.new_response_url()
+    payload["response_url"] = url
+    sent = await bot.driver.interactive(payload, token)
+    assert sent.response.status_code == 200
+    (opened,) = await api_calls(bot.slack, "views.open")
+    assert opened.message["trigger_id"] == "111.222.valid"
+    (updated,) = await api_calls(bot.slack, "views.update")
+    assert any(b["type"] == "image" for b in updated.message["view"]["blocks"])

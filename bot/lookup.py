@@ -188,6 +188,20 @@ async def answer_lookup(
         prefetch_neighbours(services, query, page)
         if entry in NEW_LOOKUP_ENTRIES:
             await services.recent.record(actor.user_id, query)
+    await audit_answer(services, entry, outcome, actor, query, results, total, latency_ms)
+
+
+async def audit_answer(
+    services: Services,
+    entry: str,
+    outcome: str,
+    actor: Actor,
+    query: PurchaseQuery,
+    results: int | None,
+    total: int | None,
+    latency_ms: int,
+) -> None:
+    """The audit line of one answered query (a card, receipts, or why there is none)."""
     await services.audit.record(
         services.audit.event(
             entry,

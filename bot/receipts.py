@@ -8,7 +8,6 @@ then offers no Receipts button, and CrowdTwist is not asked again until it has p
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -23,7 +22,8 @@ from bot.crowdtwist.receipts import (
     ReceiptPage,
     receipt_history,
 )
-from bot.lookup import Answer, Deliver, log_failure
+from bot.export import pages_after_the_first
+from bot.lookup import Answer, Deliver, audit_answer, log_failure
 from bot.query import PurchaseQuery
 from bot.services import Services
 
@@ -42,14 +42,11 @@ async def gather_receipts(
     time; each page cached by the client), narrowed to the query's dates, newest first."""
     first = await client.receipts_page(query.member, query.id_type, page=1)
     pages = first.paging.pages or -(-first.paging.total // RECEIPTS_PAGE_SIZE)
-    wanted = min(pages, max_pages)
-    limit = asyncio.Semaphore(RECEIPTS_CONCURRENCY)
 
     async def fetch(number: int) -> ReceiptPage:
-        async with limit:
-            return await client.receipts_page(query.member, query.id_type, page=number)
+        return await client.receipts_page(query.member, query.id_type, page=number)
 
-    rest = await asyncio.gather(*(fetch(n) for n in range(2, wanted + 1)))
+    rest = await pages_after_the_first(fetch, min(pages, max_pages), RECEIPTS_CONCURRENCY)
     return receipt_history(
         [first, *rest], start=query.start, end=query.end, capped=pages > max_pages
     )
@@ -99,16 +96,4 @@ async def answer_receipts(
             message, answer = cards.receipts_message(query, history), Answer.PRIVATE
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
-    await services.audit.record(
-        services.audit.event(
-            entry,
-            outcome,
-            actor,
-            query=query,
-            page=query.page,
-            results=results,
-            total=total,
-            latency_ms=latency_ms,
-        ),
-        services.slack,
-    )
+    await audit_answer(services, entry, outcome, actor, query, results, total, latency_ms)

@@ -286,3 +286,18 @@ async def test_slacks_own_payload_opens_a_receipt(bot: RunningBot) -> None:
     assert opened.message["trigger_id"] == "111.222.valid"
     (updated,) = await api_calls(bot.slack, "views.update")
     assert any(b["type"] == "image" for b in updated.message["view"]["blocks"])
+
+
+async def test_receipts_stay_private_beside_a_visible_card(
+    bot_factory: Any, sandbox: SandboxServer
+) -> None:
+    bot = await bot_factory(crowdtwist_main_url=sandbox.base_url, reply_visibility="in_channel")
+    card = await answer(bot, ALICE)
+    assert card["response_type"] == "in_channel"
+    pressed = button(card, RECEIPTS_ACTION)
+    sent = await bot.driver.click(pressed["action_id"], pressed["value"], ephemeral=False)
+    (reply,) = await response_posts(bot.slack, sent.token)
+    assert reply["response_type"] == "ephemeral"  # a member's scans are for the asker only
+    assert reply["replace_original"] is False  # the visible card stays
+    paged = await answer(bot, f"{DEV} receipts")
+    assert paged["response_type"] == "ephemeral"

@@ -209,7 +209,7 @@ def step_outputs(
         )
     balance = _balance(points)
     if balance:  # on the points line: the summary stays two or three lines
-        words = {"total": "points", "redeemable": "redeemable"}
+        words = {"points_total": "points", "points_redeemable": "redeemable"}
         shown = ", ".join(f"{value:,} {words[key]}" for key, value in balance.items())
         lines[1] = f"{lines[1][:-1]}; balance now {shown}."
     if notes:
@@ -224,16 +224,18 @@ def step_outputs(
     }
     if newest is not None:
         outputs["last_purchase_date"] = int(newest.timestamp())
-    for word, value in balance.items():
-        outputs[f"points_{word}"] = value
+    outputs.update(balance)
     return outputs
 
 
 def _balance(points: MemberPoints | None) -> dict[str, int]:
-    """``{"total": …, "redeemable": …}``, each only when CrowdTwist sent it."""
+    """The outputs ``points_total`` and ``points_redeemable``, each only when sent."""
     if points is None:
         return {}
-    figures = {"total": points.total_points, "redeemable": points.redeemable_points}
+    figures = {
+        "points_total": points.total_points,
+        "points_redeemable": points.redeemable_points,
+    }
     return {word: value for word, value in figures.items() if value is not None}
 
 

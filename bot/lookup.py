@@ -63,6 +63,12 @@ async def summary_within(
         return UNAVAILABLE
 
 
+def drop_summary(task: asyncio.Task[MemberSummary] | None) -> None:
+    """No card to put it on: stop waiting (the client's shared fetch still fills the cache)."""
+    if task is not None and not task.done():
+        task.cancel()
+
+
 def prefetch_neighbours(services: Services, query: PurchaseQuery, page: PurchasePage) -> None:
     """Warm the cache with the pages Previous and Next would show, so a click is instant."""
     if not services.settings.prefetch_adjacent_pages:
@@ -172,8 +178,7 @@ async def answer_lookup(
             summary=await summary_within(summary),
         )
         answer = Answer.CARD
-    if summary is not None and not summary.done():
-        summary.cancel()  # an error card has no points line; the fetch still fills the cache
+    drop_summary(summary)  # an error card has no points line
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
     if page is not None:

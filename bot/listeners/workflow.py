@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.export import gather_history
-from bot.lookup import log_failure, start_summary, summary_within
+from bot.lookup import drop_summary, log_failure, start_summary, summary_within
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (
@@ -75,15 +75,13 @@ async def run_step(
             concurrency=settings.export_concurrency,
         )
     except CrowdTwistError as error:
-        if summary is not None:
-            summary.cancel()
+        drop_summary(summary)
         log_failure(services, error, query)
         await _finish(fail(failure_text(error, query)))
         await _audit(services, actor, error.kind.value, query, started=started)
         return
     except Exception:
-        if summary is not None:
-            summary.cancel()
+        drop_summary(summary)
         log.exception("workflow step failed unexpectedly")
         await _finish(fail(UNEXPECTED_FAILURE))
         await _audit(services, actor, "internal_error", query, started=started)

@@ -18,7 +18,7 @@ from bot.crowdtwist.transport import AiohttpTransport
 from bot.fake_slack import RESPONSE_METHOD
 from bot.sandbox import DEMO_MEMBERS, DemoMember, SandboxServer
 from bot.sandbox.points import points_answer
-from bot.slack_ids import NEXT_PAGE_ACTION, POINTS_ACTION, POINTS_VIEW_CALLBACK_ID
+from bot.slack_ids import NEXT_PAGE_ACTION, POINTS_ACTION, POINTS_VIEW_CALLBACK_ID, SHARE_ACTION
 from tests.conftest import CT_KEY, RunningBot
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.support.processes import free_port
@@ -134,6 +134,23 @@ async def test_a_next_click_makes_no_points_call(pbot: RunningBot) -> None:
     (page2,) = await response_posts(pbot.slack, click.token)
     assert "Page 2 of 3" in text_of(page2)
     assert balance_line(ALICE) in line_of(page2)
+    assert len(pbot.sandbox.main_requests) == 1
+
+
+async def test_the_shared_copy_and_its_pages_reuse_the_cached_balance(pbot: RunningBot) -> None:
+    message, _ = await card(pbot, ALICE.email)
+    share = button(message, SHARE_ACTION)
+    click = await pbot.driver.click(SHARE_ACTION, share["value"])
+    assert click.response.status_code == 200
+    (posted,) = await api_calls(pbot.slack, "chat.postMessage")
+    copy = posted.message
+    assert balance_line(ALICE) in line_of(copy)
+    nxt = button(copy, NEXT_PAGE_ACTION)
+    page_click = await pbot.driver.click(
+        nxt["action_id"], nxt["value"], ephemeral=False, message=copy
+    )
+    (page2,) = await response_posts(pbot.slack, page_click.token)
+    assert balance_line(ALICE) in line_of(page2) and "Shared by" in text_of(page2)
     assert len(pbot.sandbox.main_requests) == 1
 
 

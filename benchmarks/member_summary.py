@@ -37,7 +37,7 @@ from benchmarks.harness import (
 )
 from benchmarks.lean import Side, in_order, load_round, pinned
 from bot.sandbox import DEMO_MEMBERS
-from bot.sandbox.server import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL
+from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL
 
 # Lookups whose points call the sandbox answers as documented: its failing member (500s,
 # retried, so the card waits out its 300 ms) and its id-type refusal would measure those.

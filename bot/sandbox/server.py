@@ -72,7 +72,7 @@ from bot.sandbox.data import (
     purchase_by_id,
 )
 from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
-from bot.sandbox.points import points_answer
+from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL, points_answer
 
 DEFAULT_API_KEY = "sandbox-key"
 PAGE_SIZE = 10
@@ -80,10 +80,7 @@ AUTH_HEADER = "X-CT-Authorization"
 
 _HEALTHZ = "healthz"
 _MAIN_POINTS = "main_points"
-POINTS_REFUSED_BY_EMAIL = "siobhan"
-"""The demo member whose email the main host refuses as an id type for User Points."""
-POINTS_FAILING = "carmen"
-"""The demo member whose points call fails (500)."""
+
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ID_TYPE_WORDS = {"id": "id", "mobile_phone_number": "mobile phone number"}

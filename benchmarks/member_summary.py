@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass, field
 
 from benchmarks.harness import (
     PYTHON,
@@ -30,18 +29,16 @@ from benchmarks.harness import (
     Upstreams,
     closed_loop,
     free_port,
-    is_card,
     machine_line,
     ms,
     percentile,
     print_table,
     wait_for_quiet,
 )
-from benchmarks.lean import pinned
+from benchmarks.lean import Side, in_order, load_round, pinned
 from bot.sandbox import DEMO_MEMBERS
-from bot.sandbox.server import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL
+from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL
 
-ANSWER_TIMEOUT = 30.0
 # Lookups whose points call the sandbox answers as documented: its failing member (500s,
 # retried, so the card waits out its 300 ms) and its id-type refusal would measure those.
 _LEFT_OUT = {
@@ -51,21 +48,6 @@ _LEFT_OUT = {
     for value in (m.email, m.crowdtwist_id, m.third_party_id, m.phone)
 } | {m.email for m in DEMO_MEMBERS if m.key == POINTS_REFUSED_BY_EMAIL}
 TARGET_ADDED_P50 = 0.005
-
-
-@dataclass
-class Side:
-    """One bot process and what was measured for it."""
-
-    label: str
-    process: BotProcess
-    driver: Driver | None = None
-    first_card: list[float] = field(default_factory=list)
-    cpu: float = 0.0
-    lookups: int = 0
-    not_cards: int = 0
-    lost: int = 0
-    log_top: list[tuple[str, int]] = field(default_factory=list)
 
 
 def answered_texts(gen: QueryGen, count: int) -> list[str]:
@@ -78,52 +60,28 @@ def answered_texts(gen: QueryGen, count: int) -> list[str]:
     return texts
 
 
-async def measure(up: Upstreams, side: Side, texts: list[str], in_flight: int) -> None:
-    """Closed loop at L, agents staggered over L: first card times and CPU."""
-    assert side.driver is not None
-    cpu0 = side.process.cpu()
-    outcomes, _ = await closed_loop(
-        side.driver,
-        up.recorder,
-        texts,
-        in_flight=in_flight,
-        stagger=up.latency,
-        answer_timeout=ANSWER_TIMEOUT,
-    )
-    side.cpu += side.process.cpu() - cpu0
-    side.lookups += len(outcomes)
-    for outcome in outcomes:
-        if outcome.answer is None:
-            side.lost += 1
-        elif not is_card(outcome.answer):
-            side.not_cards += 1
-        else:
-            side.first_card.append(outcome.answer.at - outcome.sent.sent_at)
-
-
 def report(on: Side, off: Side, points_calls: int) -> None:
-    rows = []
-    for side in (on, off):
-        rows.append(
-            [
-                side.label,
-                str(len(side.first_card)),
-                ms(percentile(side.first_card, 50)),
-                ms(percentile(side.first_card, 99)),
-                ms(side.cpu / max(side.lookups, 1)),
-                f"{side.lost} / {side.not_cards}",
-            ]
-        )
+    rows = [
+        [
+            side.label,
+            str(len(side.first_answer)),
+            ms(percentile(side.first_answer, 50)),
+            ms(percentile(side.first_answer, 99)),
+            ms(side.cpu_per_lookup),
+            f"{side.lost} / {side.errors}",
+        ]
+        for side in (on, off)
+    ]
     print_table(
-        ["bot", "cards", "first card p50", "p99", "CPU per lookup", "lost / not a card"], rows
+        ["bot", "answers", "first card p50", "p99", "CPU per lookup", "lost / not a card"], rows
     )
-    added = percentile(on.first_card, 50) - percentile(off.first_card, 50)
-    added99 = percentile(on.first_card, 99) - percentile(off.first_card, 99)
+    added = percentile(on.first_answer, 50) - percentile(off.first_answer, 50)
+    added99 = percentile(on.first_answer, 99) - percentile(off.first_answer, 99)
     meets = "met" if added <= TARGET_ADDED_P50 else "NOT met"
     print(
         f"\nthe summary adds {ms(added)} at p50 (target ≤ {ms(TARGET_ADDED_P50)}: {meets}), "
         f"{ms(added99)} at p99; points calls made by the summary-on bot: {points_calls} "
-        f"for {on.lookups} lookups"
+        f"for {on.load_lookups} lookups"
     )
     for side in (on, off):
         for text, count in side.log_top:
@@ -179,9 +137,9 @@ async def main(args: argparse.Namespace) -> None:
             per_round = max(1, args.lookups // args.rounds)
             for r in range(args.rounds):
                 texts = answered_texts(gen, per_round)
-                for side in sides if r % 2 == 0 else sides[::-1]:
+                for side in in_order(sides, r):
                     print(f"  run {r + 1}/{args.rounds}: {side.label}…", flush=True)
-                    await measure(up, side, texts, args.in_flight)
+                    await load_round(up, side, texts, args.in_flight)
             points_calls = len(up.sandbox.main_requests) - warm_points
         finally:
             await drivers.aclose()

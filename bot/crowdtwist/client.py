@@ -9,9 +9,9 @@ anything else fails at once. The POS host (purchases) takes the key in a header;
 (User Points) takes it as the ``api_key`` query parameter, which only :class:`_QueryKeyTransport`
 adds, on the wire, so no URL httpx logs or puts in an exception ever holds it. Successful
 answers are validated into the models, cached for a short time, and identical calls made
-while one is in flight share it. Every failure surfaces
-as a :class:`~bot.crowdtwist.errors.CrowdTwistError`; the API key and the member id never
-reach a log line, an exception or a ``repr``.
+while one is in flight share it. Every failure surfaces as a
+:class:`~bot.crowdtwist.errors.CrowdTwistError`; the API key and the member id never reach a
+log line, an exception or a ``repr``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.sandbox import DEMO_MEMBERS, FAILURE_DEMOS
+from bot.sandbox.points import points_note
 
 COMMAND = "/purchases"
 
@@ -14,7 +15,7 @@ def _member(member: Any) -> dict[str, Any]:
     """One demo member with ready-made commands for each way to find them."""
     return {
         "name": member.name,
-        "description": member.description,
+        "description": " ".join(filter(None, (member.description, points_note(member)))),
         "tries": [
             {"label": member.email, "command": f"{COMMAND} {member.email}"},
             {"label": "phone", "command": f"{COMMAND} {member.phone}"},

@@ -15,6 +15,15 @@ from typing import Any
 
 from bot.sandbox.data import DemoMember
 
+POINTS_REFUSED_BY_EMAIL = "siobhan"
+"""The demo member whose email the main host refuses as an id type for User Points."""
+POINTS_FAILING = "carmen"
+"""The demo member whose points call fails (500)."""
+_POINTS_NOTES = {
+    POINTS_FAILING: "Her points balance call fails (500).",
+    POINTS_REFUSED_BY_EMAIL: "Her points balance cannot be looked up by email (id type refused).",
+}
+
 SIGN_UP_BONUS = 250
 ADJUSTMENT = 75
 REDEMPTION = 500
@@ -73,6 +82,11 @@ def activities_of(member: DemoMember) -> tuple[DemoActivity, ...]:
             )
         )
     return tuple(sorted(ledger, key=lambda a: a.at, reverse=True))
+
+
+def points_note(member: DemoMember) -> str:
+    """What the main host does for ``member`` when it is not the usual balance ("" if usual)."""
+    return _POINTS_NOTES.get(member.key, "")
 
 
 def fan_level(total: int) -> str:

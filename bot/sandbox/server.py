@@ -78,7 +78,7 @@ from bot.sandbox.data import (
     purchase_by_id,
 )
 from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
-from bot.sandbox.points import points_answer
+from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL, points_answer
 from bot.sandbox.receipts import (
     IMAGE_PATH,
     SCANNING_INACTIVE_MEMBERS,
@@ -100,10 +100,7 @@ _OPEN_ROUTES = frozenset({_HEALTHZ, _IMAGE})
 """Served without a key: the health check, and receipt images (a CDN's, in the real API)."""
 RECEIPTS_MAX_PAGE_SIZE = 25
 RECEIPTS_DEFAULT_PAGE_SIZE = 10
-POINTS_REFUSED_BY_EMAIL = "siobhan"
-"""The demo member whose email the main host refuses as an id type for User Points."""
-POINTS_FAILING = "carmen"
-"""The demo member whose points call fails (500)."""
+
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ID_TYPE_WORDS = {"id": "id", "mobile_phone_number": "mobile phone number"}

@@ -6,22 +6,28 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from redis.asyncio import Redis
 
 from bot.crowdtwist.client import MAIN_HOST, CrowdTwistClient, _QueryKeyTransport
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.crowdtwist.transport import AiohttpTransport
-from bot.fake_slack import RESPONSE_METHOD
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack
 from bot.sandbox import DEMO_MEMBERS, DemoMember, SandboxServer
 from bot.sandbox.points import points_answer
+from bot.services import crowdtwist_client
+from bot.shared_state import KEY_PREFIX, SharedState
 from bot.slack_ids import NEXT_PAGE_ACTION, POINTS_ACTION, POINTS_VIEW_CALLBACK_ID, SHARE_ACTION
-from tests.conftest import CT_KEY, RunningBot
+from tests.conftest import CT_KEY, RunningBot, make_settings
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.support.processes import free_port
+from tests.support.redis_server import RedisServer
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 UNAVAILABLE = "Points balance unavailable right now"
@@ -98,7 +104,7 @@ async def test_the_points_call_runs_beside_page_1(pbot: RunningBot) -> None:
 
 @pytest.mark.parametrize(
     "fault",
-    ["slow", "fails", "garbage", "wrong_type", "disconnect"],
+    ["slow", "fails", "garbage", "wrong_type", "huge", "disconnect"],
 )
 async def test_a_failing_or_slow_points_call_leaves_the_card_on_time(
     pbot: RunningBot, fault: str
@@ -112,6 +118,8 @@ async def test_a_failing_or_slow_points_call_leaves_the_card_on_time(
         faults.inject(200, "<html>proxy error</html>", content_type="text/html")
     elif fault == "wrong_type":
         faults.inject(200, json.dumps({"total_points": "many", "activities": []}))
+    elif fault == "huge":
+        faults.inject_huge_body(5 * 1024 * 1024, declare_length=True)
     else:
         faults.inject_disconnect(times=3)
     message, late = await card(pbot, ALICE.email)
@@ -163,6 +171,35 @@ async def test_summary_off_means_no_line_no_button_no_call(
     message, _ = await card(bot, ALICE.email)
     assert "points ·" not in text_of(message) and not has_button(message, POINTS_ACTION)
     assert bot.sandbox.main_requests == []
+
+
+async def test_replicas_share_the_balance_on_redis_for_its_own_ttl(
+    redis_server: RedisServer, sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings(
+        sandbox,
+        fake_slack,
+        redis_url=SecretStr(redis_server.url),
+        crowdtwist_main_url=sandbox.base_url,
+        member_summary_ttl_seconds=30,
+    )
+    async with AsyncExitStack() as stack:
+        clients = []
+        for _ in range(2):
+            shared = SharedState(redis_server.url, timeout=0.5)
+            await shared.start()
+            stack.push_async_callback(shared.aclose)
+            client = crowdtwist_client(settings, shared=shared)
+            stack.push_async_callback(client.aclose)
+            clients.append(client)
+        first = await clients[0].member_points(ALICE.email, "email")
+        again = await clients[1].member_points(ALICE.email, "email")
+        assert again == first and len(sandbox.main_requests) == 1
+        async with Redis.from_url(redis_server.url) as redis:
+            keys = [k for k in await redis.keys(KEY_PREFIX + "page:*") if isinstance(k, bytes)]
+            (key,) = [k for k in keys if not k.endswith(b":lock")]
+            assert 0 < await redis.pttl(key) <= 30_000  # the summary's TTL, not the pages' 120 s
+            assert ALICE.email.encode() not in key
 
 
 # -- refusals -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ ledger modal, the workflow outputs and the sandbox's derived balances."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -267,3 +268,19 @@ def test_each_sandbox_balance_follows_from_the_members_purchases(member: Any) ->
 def test_a_member_with_enough_points_has_a_negative_redemption() -> None:
     alice = next(m for m in DEMO_MEMBERS if m.key == "alice")
     assert any(a.num_points < 0 for a in activities_of(alice))
+
+
+def test_an_underivable_main_host_turns_the_summary_off_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.services import main_origin
+
+    proxy = settings(crowdtwist_base_url="https://ct-proxy.example.com")
+    with caplog.at_level(logging.WARNING):
+        assert main_origin(proxy) is None
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "member summary off" in said and "CROWDTWIST_MAIN_URL" in said
+    caplog.clear()
+    off = settings(crowdtwist_client_id="12", member_summary_enabled=False)
+    assert main_origin(off) is None and not caplog.records  # switched off: nothing to say
+    assert main_origin(settings(crowdtwist_client_id="12")) == "https://api12.crowdtwist.com"

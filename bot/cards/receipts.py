@@ -266,8 +266,8 @@ def receipts_message(query: PurchaseQuery, history: ReceiptHistory) -> Message:
     if history.capped:
         blocks.append(
             _context(
-                f"{_WARNING} Only the first {_count(found, 'receipt')} read of "
-                f"{_figure(history.total)}: the oldest are not shown."
+                f"{_WARNING} {_figure(history.total)} receipts in all: only the pages "
+                "read first are shown here (CrowdTwist documents no order)."
             )
         )
     blocks.append(_divider())
@@ -392,12 +392,27 @@ def receipt_modal(
     return _modal("Receipt", blocks, callback_id=RECEIPT_VIEW_CALLBACK_ID, close=_plain("Close"))
 
 
-def receipt_missing_modal(query: PurchaseQuery, problem: str | None = None) -> dict[str, Any]:
-    """The receipt could not be found again: ``problem`` (CrowdTwist's failure, for people)
-    or no longer among the member's receipts."""
-    text = problem or (
-        f"That receipt of {_escaped_code(query.member, _MEMBER_SHOWN)} is no longer among the "
-        "member's receipts. Run `/purchases … receipts` for a fresh list."
+def receipt_missing_modal(
+    query: PurchaseQuery, error: CrowdTwistError | None = None
+) -> dict[str, Any]:
+    """The receipt could not be found again: CrowdTwist's failure (``error``, worded as for
+    any lookup), or it is no longer among the member's receipts."""
+    text = (
+        _member_error_text(error, query)
+        if error is not None
+        else f"That receipt of {_escaped_code(query.member, _MEMBER_SHOWN)} is no longer among "
+        "the member's receipts. Run `/purchases … receipts` for a fresh list."
+    )
+    return _modal(
+        "Receipt", [_section(text)], callback_id=RECEIPT_VIEW_CALLBACK_ID, close=_plain("Close")
+    )
+
+
+def receipt_not_shown_modal() -> dict[str, Any]:
+    """Slack refused the filled modal even without its image: never left on "Loading…"."""
+    text = (
+        f"{_WARNING} *The receipt could not be shown.*\nClose this and click *View* again; if "
+        "it keeps happening, tell a Slack admin (the bot's log has the details)."
     )
     return _modal(
         "Receipt", [_section(text)], callback_id=RECEIPT_VIEW_CALLBACK_ID, close=_plain("Close")

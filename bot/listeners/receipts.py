@@ -95,7 +95,7 @@ async def show_receipt(
         if scanning_inactive(error) and services.receipts is not None:
             services.receipts.mark_inactive()
         log.warning("receipt view failed: kind=%s detail=%s", error.kind.value, error.detail)
-        view, outcome = cards.receipt_missing_modal(query, str(error)), error.kind.value
+        view, outcome = cards.receipt_missing_modal(query, error), error.kind.value
     except Exception:
         log.exception("receipt view failed unexpectedly")
         view, outcome = cards.receipt_missing_modal(query), "internal_error"
@@ -118,9 +118,7 @@ async def show_receipt(
             "show the receipt without its image", client.views_update(view_id=view_id, view=without)
         ):
             return
-    failed = cards.receipt_missing_modal(
-        query, "The receipt could not be shown. Close this and click *View* again."
-    )
     await delivered(
-        "say the receipt modal failed", client.views_update(view_id=view_id, view=failed)
+        "say the receipt modal failed",
+        client.views_update(view_id=view_id, view=cards.receipt_not_shown_modal()),
     )

@@ -301,3 +301,29 @@ async def test_receipts_stay_private_beside_a_visible_card(
     assert reply["replace_original"] is False  # the visible card stays
     paged = await answer(bot, f"{DEV} receipts")
     assert paged["response_type"] == "ephemeral"
+
+
+async def test_view_when_the_receipt_is_gone_or_crowdtwist_fails(
+    bot_factory: Any, sandbox: SandboxServer
+) -> None:
+    # Without a main-host cache every View reads the receipts again.
+    bot = await bot_factory(crowdtwist_main_url=sandbox.base_url, member_summary_ttl_seconds=0)
+    message = await answer(bot, f"{ALICE} receipts")
+    view = button(message, RECEIPT_VIEW_ACTION_PREFIX)
+    gone = json.loads(view["value"]) | {"r": "no-such-receipt"}
+    await bot.driver.click(view["action_id"], json.dumps(gone))
+    (first,) = await api_calls(bot.slack, "views.update")
+    assert "no longer among the member's receipts" in text_of(first.message["view"])
+    sandbox.main_faults.inject(503, '{"error": "internal_error"}', times=3)  # every attempt
+    await bot.driver.click(view["action_id"], view["value"])
+    _, second = await api_calls(bot.slack, "views.update", count=2)
+    assert "CrowdTwist is not answering" in text_of(second.message["view"])
+
+
+async def test_a_modal_slack_refuses_twice_never_stays_loading(bot: RunningBot) -> None:
+    message = await answer(bot, f"{ALICE} receipts")
+    view = button(message, RECEIPT_VIEW_ACTION_PREFIX)
+    bot.slack.fail("views.update", 200, body={"ok": False, "error": "invalid_blocks"}, times=2)
+    await bot.driver.click(view["action_id"], view["value"])
+    *_, last = await api_calls(bot.slack, "views.update", count=3)
+    assert "The receipt could not be shown" in text_of(last.message["view"])

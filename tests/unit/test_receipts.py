@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 from datetime import UTC, date, datetime, timedelta
@@ -457,3 +458,22 @@ def test_receipt_images_are_real_pngs() -> None:
     assert zlib.crc32(image[12:29]) == struct.unpack(">I", image[29:33])[0]  # IHDR's CRC
     assert zlib.decompress(image[41 : 41 + struct.unpack(">I", image[33:37])[0]])
     assert receipt_image("no-such-file") is None
+
+
+def test_failure_modals_escape_crowdtwists_words() -> None:
+    from bot.crowdtwist.errors import error_from_response
+
+    error = error_from_response(400, b'{"error": "bad", "message": "<!channel> & *x*"}')
+    modal = cards.receipt_missing_modal(query(), error)
+    assert_valid_view(modal)
+    text = modal["blocks"][0]["text"]["text"]
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
+    gone = cards.receipt_missing_modal(query("<@U1>"))
+    assert "no longer among" in render_text(gone) and "<@U1>" not in json.dumps(gone)
+    assert_valid_view(cards.receipt_not_shown_modal())
+
+
+def test_a_capped_history_says_so_without_claiming_an_order() -> None:
+    capped = ReceiptHistory((receipt(1),), total=450, capped=True)
+    text = render_text(cards.receipts_message(query(), capped))
+    assert "450 receipts in all: only the pages read first are shown here" in text

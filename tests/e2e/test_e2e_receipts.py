@@ -30,6 +30,7 @@ from bot.slack_ids import (
 from tests.conftest import CT_KEY, RunningBot
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.support.render import render_text
+from tests.support.slack_driver import USER
 
 ALICE = "alice@example.com"
 BEN = "ben.okafor@example.com"
@@ -327,3 +328,17 @@ async def test_a_modal_slack_refuses_twice_never_stays_loading(bot: RunningBot) 
     await bot.driver.click(view["action_id"], view["value"])
     *_, last = await api_calls(bot.slack, "views.update", count=3)
     assert "The receipt could not be shown" in text_of(last.message["view"])
+
+
+async def test_seeing_a_card_does_not_grant_its_receipts(
+    bot_factory: Any, sandbox: SandboxServer
+) -> None:
+    bot = await bot_factory(
+        crowdtwist_main_url=sandbox.base_url, allowed_slack_user_ids=frozenset({USER})
+    )
+    card = await answer(bot, ALICE)
+    pressed = button(card, RECEIPTS_ACTION)
+    click = await bot.driver.click(pressed["action_id"], pressed["value"], user="U0NOTALLOWED")
+    (note,) = await response_posts(bot.slack, click.token)
+    assert "not on the list" in text_of(note)
+    assert receipt_requests(bot) == []

@@ -299,7 +299,8 @@ def receipts_unavailable_message() -> Message:
     """The bot has no main API host, where receipts live: an operator's matter."""
     return _notice(
         f"{_WARNING} Receipts are not available: the bot does not know the loyalty program's "
-        "main API host. Please ask a Slack admin to set `CROWDTWIST_MAIN_URL`."
+        "main API host. Please ask a Slack admin to set `CROWDTWIST_MAIN_URL` (and to leave "
+        "`MEMBER_SUMMARY_ENABLED` on: the main host goes with it)."
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.models import Purchase, PurchasePage
@@ -20,6 +22,7 @@ CSV_COLUMNS = (
     "total_points_awarded",
     "points_awaiting_fulfillment",
 )
+_P = TypeVar("_P")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -67,6 +70,20 @@ def to_csv(purchases: list[Purchase]) -> str:
     return buffer.getvalue()
 
 
+async def pages_after_the_first(
+    fetch: Callable[[int], Awaitable[_P]], last: int, concurrency: int
+) -> list[_P]:
+    """Pages 2 to ``last`` (once page 1 has said how many there are), ``concurrency`` at a
+    time, in page order."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(number: int) -> _P:
+        async with limit:
+            return await fetch(number)
+
+    return list(await asyncio.gather(*(one(n) for n in range(2, last + 1))))
+
+
 async def gather_history(
     client: CrowdTwistClient, query: PurchaseQuery, *, max_pages: int, concurrency: int
 ) -> Export:
@@ -74,16 +91,13 @@ async def gather_history(
     first = await client.purchase_history(
         query.member, query.id_type, page=1, start=query.start, end=query.end
     )
-    pages_wanted = min(first.paging.pages, max_pages)
-    limit = asyncio.Semaphore(concurrency)
 
     async def fetch(number: int) -> PurchasePage:
-        async with limit:
-            return await client.purchase_history(
-                query.member, query.id_type, page=number, start=query.start, end=query.end
-            )
+        return await client.purchase_history(
+            query.member, query.id_type, page=number, start=query.start, end=query.end
+        )
 
-    rest = await asyncio.gather(*(fetch(n) for n in range(2, pages_wanted + 1)))
+    rest = await pages_after_the_first(fetch, min(first.paging.pages, max_pages), concurrency)
     purchases = [p for page in (first, *rest) for p in page.purchases]
     return Export(
         purchases=purchases,

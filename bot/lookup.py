@@ -117,16 +117,18 @@ class Answer(Enum):
     """The card asked for: visible when replies are, and may replace the card it came from."""
     ERROR = "error"
     """Why there is no card: always private, and never in place (a failed click keeps the card)."""
+    PRIVATE = "private"
+    """An answer only the asker sees (the receipts), which may replace the one it answers."""
 
     @property
     def private(self) -> bool:
         """Only the person asking may see it, whatever ``REPLY_VISIBILITY`` says."""
-        return self is Answer.ERROR
+        return self is not Answer.CARD
 
     @property
     def may_replace(self) -> bool:
         """It may take the place of the message it answers (when the route replaces in place)."""
-        return self is Answer.CARD
+        return self is not Answer.ERROR
 
 
 NEW_LOOKUP_ENTRIES = frozenset({"command", "shortcut", "form", "choose", "home"})
@@ -176,6 +178,7 @@ async def answer_lookup(
             share=share,
             shared_by=shared_by,
             summary=await summary_within(summary),
+            allow_receipts=services.receipts is not None and services.receipts.active,
         )
         answer = Answer.CARD
     drop_summary(summary)  # an error card has no points line
@@ -185,6 +188,20 @@ async def answer_lookup(
         prefetch_neighbours(services, query, page)
         if entry in NEW_LOOKUP_ENTRIES:
             await services.recent.record(actor.user_id, query)
+    await audit_answer(services, entry, outcome, actor, query, results, total, latency_ms)
+
+
+async def audit_answer(
+    services: Services,
+    entry: str,
+    outcome: str,
+    actor: Actor,
+    query: PurchaseQuery,
+    results: int | None,
+    total: int | None,
+    latency_ms: int,
+) -> None:
+    """The audit line of one answered query (a card, receipts, or why there is none)."""
     await services.audit.record(
         services.audit.event(
             entry,

@@ -21,6 +21,7 @@ from bot.config import SANDBOX_API_KEY, ConfigError, Settings
 from bot.crowdtwist.budget import LocalBudget, RequestBudget, SharedBudget
 from bot.crowdtwist.cache import PageCache, RedisPageCache, local_page_cache
 from bot.crowdtwist.client import CrowdTwistClient
+from bot.crowdtwist.receipts import ReceiptScanning
 from bot.crowdtwist.summary import MemberSummaries
 from bot.inflight import InFlight
 from bot.recent import RecentLookups
@@ -59,6 +60,8 @@ class Services:
     recent: RecentLookups = field(default_factory=RecentLookups)
     summaries: MemberSummaries | None = None
     """The card's points line and the Points ledger; None when off or without a main host."""
+    receipts: ReceiptScanning | None = None
+    """Whether the program scans receipts, as last heard; None without a main host."""
 
     @classmethod
     def from_settings(
@@ -83,6 +86,11 @@ class Services:
             summaries=(
                 MemberSummaries(crowdtwist, ttl_seconds=settings.member_summary_ttl_seconds)
                 if settings.member_summary_enabled and crowdtwist.main_url is not None
+                else None
+            ),
+            receipts=(
+                ReceiptScanning(settings.cache_ttl_seconds)
+                if crowdtwist.main_url is not None
                 else None
             ),
         )

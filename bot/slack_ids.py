@@ -19,11 +19,16 @@ OPEN_FORM_ACTION: Final = "purchases_open_form"
 SHARE_ACTION: Final = "purchases_share"
 HOME_LOOKUP_ACTION_PREFIX: Final = "purchases_home_lookup"
 HOME_EVENT: Final = "app_home_opened"
+RECEIPTS_ACTION: Final = "purchases_receipts"
+RECEIPTS_NEXT_PAGE_ACTION: Final = "purchases_receipts_next_page"
+RECEIPTS_PREV_PAGE_ACTION: Final = "purchases_receipts_prev_page"
+RECEIPT_VIEW_ACTION_PREFIX: Final = "purchases_receipt_view"
 SHARED_BY_BLOCK_PREFIX: Final = "purchases_shared_by_"
 """A shared copy's context block is ``purchases_shared_by_<user id>``, so paging keeps the name."""
 
 LOOKUP_VIEW_CALLBACK_ID: Final = "purchases_lookup"
 DETAIL_VIEW_CALLBACK_ID: Final = "purchase_detail"
+RECEIPT_VIEW_CALLBACK_ID: Final = "purchases_receipt"
 
 # Blocks and actions inside the lookup form (view state is keyed by these).
 FORM_MEMBER_BLOCK: Final = "member"

@@ -6,9 +6,10 @@ what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` o
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
 ``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``points`` the points line and ledger, ``share`` the notes
-around Share, ``home`` the App Home tab, ``parts`` what they are all built from. Every public
-name is here too, so ``from bot import cards; cards.purchase_card(...)`` reads as before.
+``messages`` the short messages, ``points`` the points line and ledger, ``receipts`` the
+receipts message and the receipt modal, ``share`` the notes around Share, ``home`` the App
+Home tab, ``parts`` what they are all built from. Every public name is here too, so
+``from bot import cards; cards.purchase_card(...)`` reads as before.
 """
 
 from bot.cards.details import (
@@ -48,13 +49,27 @@ from bot.cards.purchases import (
     purchase_card,
     shared_by_user,
 )
+from bot.cards.receipts import (
+    RECEIPTS_SHOWN,
+    ReceiptRef,
+    receipt_loading_modal,
+    receipt_missing_modal,
+    receipt_modal,
+    receipt_not_shown_modal,
+    receipts_failed_message,
+    receipts_message,
+    receipts_unavailable_message,
+    scanning_inactive_message,
+)
 from bot.cards.share import share_refused_message, shared_note
 
 __all__ = [
     "HOME_LOOKUPS_SHOWN",
     "MAX_PURCHASE_ID",
     "PAGE_SIZE",
+    "RECEIPTS_SHOWN",
     "PurchaseRef",
+    "ReceiptRef",
     "balance_blocks",
     "choose_member_message",
     "crowdtwist_error_message",
@@ -79,6 +94,14 @@ __all__ = [
     "points_not_shown_modal",
     "points_over_cap",
     "purchase_card",
+    "receipt_loading_modal",
+    "receipt_missing_modal",
+    "receipt_modal",
+    "receipt_not_shown_modal",
+    "receipts_failed_message",
+    "receipts_message",
+    "receipts_unavailable_message",
+    "scanning_inactive_message",
     "share_refused_message",
     "shared_by_user",
     "shared_note",

@@ -44,6 +44,7 @@ from bot.slack_ids import (
     EXPORT_ACTION,
     NEXT_PAGE_ACTION,
     PREV_PAGE_ACTION,
+    RECEIPTS_ACTION,
     SHARE_ACTION,
     SHARED_BY_BLOCK_PREFIX,
 )
@@ -274,12 +275,15 @@ def purchase_card(
     share: ShareTarget | None = None,
     shared_by: str | None = None,
     summary: MemberSummary | None = None,
+    allow_receipts: bool = False,
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons.
 
     ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
     shared it in a context line and in the fallback text; ``summary`` puts the member's
-    points line under the header and a Points button beside Export.
+    points line under the header and a Points button beside Export; ``allow_receipts`` adds
+    Receipts (the member's receipt scans, over the card's dates), even when no purchase is
+    listed: a scan that scored nothing never shows up as a purchase.
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
@@ -320,6 +324,8 @@ def purchase_card(
         buttons = []
         text = f"No purchases for {who} ({_searched_as(query)})."
     buttons = [*buttons, *points_button(query, summary)]
+    if allow_receipts:
+        buttons = [*buttons, _page_button("Receipts", RECEIPTS_ACTION, query, 1)]
     if share is not None:
         buttons = [*buttons, *_share_button(query, share)]
     if sharer:

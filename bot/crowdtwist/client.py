@@ -66,9 +66,17 @@ from bot.crowdtwist.models import (
     PurchaseIdType,
     PurchasePage,
 )
+from bot.crowdtwist.receipts import RECEIPTS_PAGE_SIZE, RECEIPTS_PATH, ReceiptPage
 from bot.crowdtwist.transport import AiohttpTransport
 
-__all__ = ["DETAIL_PATH", "HISTORY_PATH", "POINTS_PATH", "ClientStats", "CrowdTwistClient"]
+__all__ = [
+    "DETAIL_PATH",
+    "HISTORY_PATH",
+    "POINTS_PATH",
+    "RECEIPTS_PATH",
+    "ClientStats",
+    "CrowdTwistClient",
+]
 
 log = logging.getLogger("bot.crowdtwist")
 
@@ -103,6 +111,7 @@ _EXPECTED_KEYS: dict[type[BaseModel], frozenset[str]] = {
     PurchasePage: frozenset({"purchases"}),
     PurchaseDetail: _DETAIL_FIELDS,
     MemberPoints: MEMBER_POINTS_KEYS,
+    ReceiptPage: frozenset({"submitted_receipts"}),
 }
 _MAIN = "main"
 """The first element of every main-host cache key: those use the main host's cache."""
@@ -408,6 +417,31 @@ class CrowdTwistClient:
             main=True,
         )
         return await self._shared((_MAIN, POINTS_PATH, member, kind), fetch, MemberPoints)
+
+    async def receipts_page(
+        self, member: str, id_type: IdType | str, *, page: int = 1
+    ) -> ReceiptPage:
+        """One page (``RECEIPTS_PAGE_SIZE``) of User Receipt History on the main host: the
+        member's receipt scans, in the order CrowdTwist keeps them.
+
+        A program without receipt scanning fails with reason ``receipt_scanning_inactive``;
+        NOT_CONFIGURED (no call made) when the client has no main host.
+        """
+        kind = str(id_type)
+        query = {"id_type": kind, "page": str(page), "page_size": str(RECEIPTS_PAGE_SIZE)}
+        path, params = self._main_request(RECEIPTS_PATH, member, query)
+        fetch = functools.partial(
+            self._fetch,
+            ReceiptPage,
+            RECEIPTS_PATH,
+            path,
+            params,
+            page=page,
+            what="member",
+            main=True,
+        )
+        key: _Key = (_MAIN, RECEIPTS_PATH, member, kind, page)
+        return await self._shared(key, fetch, ReceiptPage)
 
     def _main_request(
         self, template: str, member: str, params: dict[str, str]

@@ -2,7 +2,16 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, home, share, shortcuts, views, workflow
+from bot.listeners import (
+    actions,
+    commands,
+    home,
+    receipts,
+    share,
+    shortcuts,
+    views,
+    workflow,
+)
 from bot.services import Services
 
 
@@ -15,3 +24,4 @@ def register(app: AsyncApp, services: Services) -> None:
     workflow.register(app, services)
     share.register(app, services)
     home.register(app, services)
+    receipts.register(app, services)

@@ -12,7 +12,15 @@ from bot import cards
 from bot.listeners.context import FormOrigin, ack_with, actor_of
 from bot.listeners.forms import open_lookup_form
 from bot.lookup import answer_lookup
-from bot.query import HELP_TEXT, FormRequest, HelpRequest, UsageError, parse_command
+from bot.query import (
+    HELP_TEXT,
+    FormRequest,
+    HelpRequest,
+    ReceiptsRequest,
+    UsageError,
+    parse_command,
+)
+from bot.receipts import answer_receipts
 from bot.replies import via_response_url
 from bot.services import Services
 from bot.share import share_target
@@ -44,5 +52,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await open_lookup_form(services, client, body.get("trigger_id"), origin)
             return
         reply = via_response_url(services, body.get("response_url"), actor=actor)
+        if isinstance(parsed, ReceiptsRequest):
+            await answer_receipts(services, parsed.query, actor, entry="receipts", deliver=reply)
+            return
         share = share_target(services.settings, actor.channel_id)
         await answer_lookup(services, parsed, actor, entry="command", deliver=reply, share=share)

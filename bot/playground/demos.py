@@ -58,6 +58,7 @@ def page_info(settings: Settings) -> dict[str, Any]:
             f"{COMMAND} help",
             COMMAND,
             f"{COMMAND} {DEMO_MEMBERS[0].email} 2026-01 2026-06",
+            f"{COMMAND} {DEMO_MEMBERS[0].email} receipts",
             f"{COMMAND} nobody@example.com",
             f"{COMMAND} {DEMO_MEMBERS[0].email} 2024-02-30",
         ],

@@ -52,14 +52,16 @@ KEEP_ALIVE_SECONDS = 15.0
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MAX_JSON_BYTES = 256 * 1024
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'none'"
 )
+"""``{images}``: the sandbox's origin, whose receipt images the page shows (else nothing)."""
 
 WORKSPACE = web.AppKey("workspace", Workspace)
 BRIDGE = web.AppKey("bridge", Bridge)
 ALLOWED_HOSTS = web.AppKey("allowed_hosts", set[str])
+IMAGE_ORIGINS = web.AppKey("image_origins", set[str])
 
 
 class PortInUseError(OSError):
@@ -246,7 +248,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except PlaygroundError as exc:
         response = web.json_response({"ok": False, "error": str(exc)}, status=409)
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    origins: set[str] = request.app[IMAGE_ORIGINS]
+    images = "".join(f" {origin}" for origin in sorted(origins))
+    response.headers.setdefault(
+        "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(images=images)
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
@@ -269,6 +275,7 @@ def page_app(workspace: Workspace, bridge: Bridge) -> web.Application:
     app[WORKSPACE] = workspace
     app[BRIDGE] = bridge
     app[ALLOWED_HOSTS] = set()
+    app[IMAGE_ORIGINS] = set()
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
     app.router.add_get("/api/state", state)
@@ -363,6 +370,8 @@ class Playground:
         stack.push_async_callback(self._bridge.aclose)
 
         app = page_app(self.workspace, self._bridge)
+        if self.settings.uses_sandbox and crowdtwist.main_url:
+            app[IMAGE_ORIGINS].add(crowdtwist.main_url)  # the receipt images it draws
         page_runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await page_runner.setup()
         stack.push_async_callback(page_runner.cleanup)

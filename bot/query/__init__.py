@@ -30,6 +30,7 @@ from bot.query.model import (
     FormRequest,
     HelpRequest,
     PurchaseQuery,
+    ReceiptsRequest,
     UsageError,
 )
 from bot.query.scanner import find_member_identifiers
@@ -46,6 +47,7 @@ __all__ = [
     "FormRequest",
     "HelpRequest",
     "PurchaseQuery",
+    "ReceiptsRequest",
     "UsageError",
     "decode_query",
     "encode_query",

@@ -51,6 +51,7 @@ from bot.query.model import (
     FormRequest,
     HelpRequest,
     PurchaseQuery,
+    ReceiptsRequest,
     UsageError,
 )
 from bot.query.tokens import Token, as_typed, tokenize
@@ -84,6 +85,8 @@ HELP_TEXT = f"""\
 • a year alone needs a word: `in 2024`, `from:2023`, `until 2024`
 
 *More*
+• `receipts` → the member's receipt scans and why each scored or not
+   (dates narrow them by the day submitted)
 • `page:2` → a later page
 • `/purchases` alone opens a form
 • On a message, *⋮ → Purchase history* looks up the emails
@@ -92,7 +95,8 @@ HELP_TEXT = f"""\
 *Examples*
 `/purchases jane@example.com last 90 days`
 `/purchases +44 20 7946 0958 2024-01 2024-03`
-`/purchases "EU/42 B" type:3p from:2023 page:2`"""
+`/purchases "EU/42 B" type:3p from:2023 page:2`
+`/purchases jane@example.com receipts last month`"""
 
 _HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
 _START_KEYS = frozenset({"from", "since", "start"})
@@ -101,6 +105,7 @@ _EXACT_KEYS = frozenset({"in", "on"})
 _DATE_KEYS = _START_KEYS | _END_KEYS | _EXACT_KEYS
 _KEYS = _DATE_KEYS | {"type", "page"}
 _RELATIVE_WORDS = frozenset({"today", "yesterday", "this", "last"})
+_RECEIPTS_WORD = "receipts"
 
 _PHONE_FIRST_TOKEN = re.compile(r"\+?[0-9().\-]*[0-9][0-9().\-]*")
 _PHONE_NEXT_TOKEN = re.compile(r"[0-9().\-]*[0-9][0-9().\-]*")
@@ -132,6 +137,7 @@ class _Options:
     end: date | None = None
     kind: IdType | None = None
     page: int = 1
+    receipts: bool = False
 
 
 def parse_command(text: str, *, today: date) -> Command:
@@ -160,7 +166,7 @@ def parse_command(text: str, *, today: date) -> Command:
     return _lookup(tokens, today)
 
 
-def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | UsageError:
+def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | ReceiptsRequest | UsageError:
     """The member (first), then dates and options."""
     first = tokens[0]
     if refused := _not_a_member(first):
@@ -194,7 +200,7 @@ def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | UsageError:
     normal = normalise_member(member, kind, explicit=explicit is not None, style=FOR_COMMAND)
     if isinstance(normal, UsageError):
         return normal
-    return PurchaseQuery(
+    query = PurchaseQuery(
         member=normal,
         id_type=kind,
         id_type_inferred=explicit is None,
@@ -202,6 +208,7 @@ def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | UsageError:
         end=options.end,
         page=options.page,
     )
+    return ReceiptsRequest(query) if options.receipts else query
 
 
 def _not_a_member(first: Token) -> UsageError | None:
@@ -215,6 +222,7 @@ def _not_a_member(first: Token) -> UsageError | None:
         return None
     word = first.text.lower()
     keyword = word.partition(":")[0] in _KEYS or word in _RELATIVE_WORDS
+    keyword = keyword or word == _RECEIPTS_WORD
     if keyword or ISO_DAY.fullmatch(word) or ISO_MONTH.fullmatch(word):
         return UsageError(
             f"Start with the member (an email, phone number, CrowdTwist id or third-party id), "
@@ -262,11 +270,17 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
     bare: list[tuple[int, Period, str]] = []
     kind: tuple[IdType, str] | None = None
     page: tuple[int, str] | None = None
+    receipts: str | None = None
     i = 0
     while i < len(tokens):
         token = tokens[i]
         word = token.text.lower() if token.plain else ""
-        if word in _DATE_KEYS:
+        if word == _RECEIPTS_WORD:
+            if receipts is not None:
+                return UsageError(f"{quote_in_code(token.raw)} is given twice: once is enough.")
+            receipts = token.raw
+            i += 1
+        elif word in _DATE_KEYS:
             found = date_phrase_at(tokens, i + 1, today, allow_year=True)
             if found is None:
                 return _needs_date(tokens, i)
@@ -332,7 +346,9 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
         return UsageError(
             f"The end date {end.isoformat()} is before the start date {start.isoformat()}."
         )
-    return _Options(start, end, kind[0] if kind else None, page[0] if page else 1)
+    return _Options(
+        start, end, kind[0] if kind else None, page[0] if page else 1, receipts is not None
+    )
 
 
 def _needs_date(tokens: Sequence[Token], i: int) -> UsageError:

@@ -56,6 +56,14 @@ class PurchaseQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptsRequest:
+    """``/purchases <member> receipts [dates] [page:]``: the member's receipt scans, the
+    dates narrowing them by the day each was submitted."""
+
+    query: PurchaseQuery
+
+
+@dataclass(frozen=True, slots=True)
 class HelpRequest:
     """``/purchases help``."""
 
@@ -76,4 +84,4 @@ class UsageError:
     message: str
 
 
-Command = PurchaseQuery | HelpRequest | FormRequest | UsageError
+Command = PurchaseQuery | ReceiptsRequest | HelpRequest | FormRequest | UsageError

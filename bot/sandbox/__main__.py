@@ -53,6 +53,8 @@ def _banner(url: str, api_key: str) -> str:
         "",
         "Points (the main host, same address): Carmen's points call fails; "
         "Siobhán's by email is refused as an id type.",
+        "Receipts (the main host): every scan result code across the members; Carmen's "
+        "program has no receipt scanning; images at /receipt-images/.",
         "",
         "Failure demos (look up by email):",
     ]

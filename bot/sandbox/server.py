@@ -3,12 +3,14 @@
 It follows ``docs/crowdtwist-api.md``: ``GET /users/{user_id}/purchases`` (paging,
 dates, the four id types), ``GET /purchase/{purchase_id}`` (Purchase Detail), the
 ``X-CT-Authorization: CTApiKey <key>`` header; plus ``GET /healthz`` (no key needed). It also
-answers as the program's main API host: ``GET /v2/users/{user_id}/points`` (User Points), its key
-in the ``api_key`` query parameter, with its own request log (:attr:`SandboxServer.main_requests`)
+answers as the program's main API host: ``GET /v2/users/{user_id}/points`` (User Points) and
+``GET /v2/users/{user_id}/receipts`` (User Receipt History), its key in the ``api_key`` query
+parameter, with its own request log (:attr:`SandboxServer.main_requests`)
 and fault queue (:attr:`SandboxServer.main_faults`), so a test can slow or fail one host alone;
 the latency applies to both. Every request is recorded, then delayed by the latency and any
 injected delay, then replaced by an injected fault if one is queued, and only then checked for
-the key and answered.
+the key and answered. Receipt images (``/receipt-images/{file_id}.png``, a CDN's in the
+real API) need no key.
 
 Choices the API leaves open: page 1 always exists, so a member with no purchases answers
 page 1 with no links and page 2 with ``prev_page`` to page 1; ``date_start`` alone has no
@@ -40,7 +42,11 @@ main host: ``id_type`` not one of the four                 400      2         in
 main host: Siobhán by email (the id type refused)          400      2         invalid_parameter
 main host: Carmen by any id (the points call fails)        500      2         internal_error
 main host: no such member                                  404      2         user_not_found
+main host, receipts: ``page_size`` not 1 to 25             400      2         invalid_parameter
+main host, receipts: Carmen (no receipt scanning)          400      2         (*)
 =========================================================  =======  ========  ==================
+
+(*) ``receipt_scanning_inactive``, as documented for receipt submissions.
 """
 
 from __future__ import annotations
@@ -73,13 +79,27 @@ from bot.sandbox.data import (
 )
 from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
 from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL, points_answer
+from bot.sandbox.receipts import (
+    IMAGE_PATH,
+    SCANNING_INACTIVE_MEMBERS,
+    receipt_image,
+    receipts_of,
+)
 
 DEFAULT_API_KEY = "sandbox-key"
 PAGE_SIZE = 10
 AUTH_HEADER = "X-CT-Authorization"
 
+SCANNING_INACTIVE = "receipt_scanning_inactive"
 _HEALTHZ = "healthz"
 _MAIN_POINTS = "main_points"
+_MAIN_RECEIPTS = "main_receipts"
+_MAIN_ROUTES = frozenset({_MAIN_POINTS, _MAIN_RECEIPTS})
+_IMAGE = "receipt_image"
+_OPEN_ROUTES = frozenset({_HEALTHZ, _IMAGE})
+"""Served without a key: the health check, and receipt images (a CDN's, in the real API)."""
+RECEIPTS_MAX_PAGE_SIZE = 25
+RECEIPTS_DEFAULT_PAGE_SIZE = 10
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -137,6 +157,8 @@ class SandboxServer:
         app.router.add_get("/users/{user_id}/purchases", self._purchases)
         app.router.add_get("/purchase/{purchase_id}", self._purchase_detail)
         app.router.add_get("/v2/users/{user_id}/points", self._points, name=_MAIN_POINTS)
+        app.router.add_get("/v2/users/{user_id}/receipts", self._receipts, name=_MAIN_RECEIPTS)
+        app.router.add_get(IMAGE_PATH, self._image, name=_IMAGE)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -178,7 +200,7 @@ class SandboxServer:
 
     async def _intercept(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Record, delay, apply a queued fault, check the key, then answer."""
-        main = request.match_info.route.name == _MAIN_POINTS
+        main = request.match_info.route.name in _MAIN_ROUTES
         (self.main_requests if main else self.requests).append(_record(request))
         extra_delay, fault = (self.main_faults if main else self.faults).take()
         delay = self.faults.latency_seconds + extra_delay
@@ -194,7 +216,8 @@ class SandboxServer:
             return await _streamed(request, fault)
         if main and not self._key_in_query(request):
             return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
-        if not main and request.match_info.route.name != _HEALTHZ and not self._authorized(request):
+        open_route = request.match_info.route.name in _OPEN_ROUTES
+        if not main and not open_route and not self._authorized(request):
             return _flat_error(401, "unauthorized", "The API key is missing or invalid.")
         try:
             return await handler(request)
@@ -285,6 +308,58 @@ class SandboxServer:
         if member.key == POINTS_FAILING:
             return _flat_error(500, "internal_error", "An internal error occurred.")
         return web.json_response(points_answer(member))
+
+    async def _receipts(self, request: web.Request) -> web.Response:
+        """User Receipt History (main host): the member's scans, oldest first, paged."""
+        query = request.query
+        id_type = query.get("id_type", "id")
+        if id_type not in ID_TYPES:
+            return _flat_error(400, "invalid_parameter", "ID type is invalid.")
+        size_text = query.get("page_size", str(RECEIPTS_DEFAULT_PAGE_SIZE))
+        size = int(size_text) if _INTEGER.fullmatch(size_text) else 0
+        if not 1 <= size <= RECEIPTS_MAX_PAGE_SIZE:
+            return _flat_error(
+                400, "invalid_parameter", f"page_size must be 1 to {RECEIPTS_MAX_PAGE_SIZE}."
+            )
+        user_id = request.match_info["user_id"]
+        member = member_by_any_id(user_id, id_type)
+        if member is None:
+            return _flat_error(404, "user_not_found", "User could not be found")
+        if member.key in SCANNING_INACTIVE_MEMBERS:
+            return _flat_error(
+                400, SCANNING_INACTIVE, "Receipt scanning is not active for this program."
+            )
+        receipts = receipts_of(member)
+        total = len(receipts)
+        pages = math.ceil(total / size)
+        page = _page_number(query.get("page"))
+        mount = urlsplit(request.raw_path).path.rsplit("/", 4)[0]
+        origin = f"{request.scheme}://{request.host}{mount}"
+
+        def link(number: int) -> str:
+            params = urlencode([("id_type", id_type), ("page", number), ("page_size", size)])
+            return f"{origin}/v2/users/{quote(user_id, safe='')}/receipts?{params}"
+
+        shown = receipts[(page - 1) * size : page * size] if page >= 1 else ()
+        return web.json_response(
+            {
+                "paging": {
+                    "total": total,
+                    "pages": pages,
+                    "next_page": link(page + 1) if 0 <= page < pages else "",
+                    "prev_page": link(min(page - 1, max(pages, 1))) if page > 1 else "",
+                },
+                "submitted_receipts": [r.as_row(origin) for r in shown],
+            }
+        )
+
+    async def _image(self, request: web.Request) -> web.Response:
+        """A receipt's image, as the API's ``file_url`` points at it."""
+        image = receipt_image(request.match_info["file_id"])
+        if image is None:
+            return _nested_error(404, "not_found", "Not found")
+        headers = {"Cache-Control": "max-age=86400"}
+        return web.Response(body=image, content_type="image/png", headers=headers)
 
     async def _purchase_detail(self, request: web.Request) -> web.Response:
         """Purchase Detail."""

@@ -34,7 +34,7 @@ function showCommandHint(input, hint) {
     el(
       "span",
       "",
-      " <member> [<start> [<end>]] [type:…] [page:…] · help · alone: the form" +
+      " <member> [receipts] [<start> [<end>]] [type:…] [page:…] · help · alone: the form" +
         (typingCommand && value !== "/purchases" ? "   (Tab to complete)" : ""),
     ),
   );

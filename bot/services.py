@@ -167,14 +167,16 @@ def crowdtwist_client(
 
 
 def main_origin(settings: Settings, main_url: str | None = None) -> str | None:
-    """The main API host for the member summary (None when it is off), said once if unknown."""
-    if not settings.member_summary_enabled:
-        return None
+    """The main API host (the member summary and receipts), said once at start if unknown.
+
+    ``MEMBER_SUMMARY_ENABLED`` switches the balance off, not the host: receipts still use it.
+    """
     origin = main_url or settings.crowdtwist_main_origin
     if origin is None:
         log.warning(
-            "member summary off: CROWDTWIST_MAIN_URL is unset and CROWDTWIST_BASE_URL's host "
-            "is not {environment}pos{client_id}.crowdtwist.com, so the main API host is unknown"
+            "member summary and receipts off: CROWDTWIST_MAIN_URL is unset and "
+            "CROWDTWIST_BASE_URL's host is not {environment}pos{client_id}.crowdtwist.com, "
+            "so the main API host is unknown"
         )
     return origin
 

@@ -279,8 +279,15 @@ def test_an_underivable_main_host_turns_the_summary_off_and_says_so(
     with caplog.at_level(logging.WARNING):
         assert main_origin(proxy) is None
     (said,) = [r.getMessage() for r in caplog.records]
-    assert "member summary off" in said and "CROWDTWIST_MAIN_URL" in said
-    caplog.clear()
-    off = settings(crowdtwist_client_id="12", member_summary_enabled=False)
-    assert main_origin(off) is None and not caplog.records  # switched off: nothing to say
+    assert "member summary and receipts off" in said and "CROWDTWIST_MAIN_URL" in said
     assert main_origin(settings(crowdtwist_client_id="12")) == "https://api12.crowdtwist.com"
+
+
+def test_the_summary_switch_leaves_the_main_host_to_receipts() -> None:
+    from bot.services import Services, crowdtwist_client
+
+    off = settings(crowdtwist_client_id="12", member_summary_enabled=False)
+    client = crowdtwist_client(off)
+    services = Services.from_settings(off, client)
+    assert client.main_url == "https://api12.crowdtwist.com"
+    assert services.summaries is None and services.receipts is not None

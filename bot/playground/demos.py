@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.sandbox import DEMO_MEMBERS, FAILURE_DEMOS
-from bot.sandbox.points import points_note
+from bot.sandbox.points import POINTS_REFUSED_NOTE, points_note
 
 COMMAND = "/purchases"
 
@@ -53,6 +53,13 @@ def page_info(settings: Settings) -> dict[str, Any]:
                 "command": f"{COMMAND} {demo.email}",
             }
             for demo in FAILURE_DEMOS
+        ]
+        + [
+            {
+                "email": DEMO_MEMBERS[0].phone,
+                "description": POINTS_REFUSED_NOTE,
+                "command": f"{COMMAND} {DEMO_MEMBERS[0].phone}",
+            }
         ],
         "examples": [
             f"{COMMAND} help",

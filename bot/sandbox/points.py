@@ -15,14 +15,16 @@ from typing import Any
 
 from bot.sandbox.data import DemoMember
 
-POINTS_REFUSED_BY_EMAIL = "siobhan"
-"""The demo member whose email the main host refuses as an id type for User Points."""
+POINTS_REFUSED_ID_TYPE = "mobile_phone_number"
+"""The id type the sandbox program's User Points refuses, for every member, as a real program
+refuses an id type program-wide (the bot then remembers the refusal per id type)."""
 POINTS_FAILING = "carmen"
 """The demo member whose points call fails (500)."""
 _POINTS_NOTES = {
     POINTS_FAILING: "Her points balance call fails (500).",
-    POINTS_REFUSED_BY_EMAIL: "Her points balance cannot be looked up by email (id type refused).",
 }
+POINTS_REFUSED_NOTE = "Points balances cannot be looked up by phone number (id type refused)."
+"""Said once in the playground's sidebar: the refusal is the program's, not one member's."""
 
 SIGN_UP_BONUS = 250
 ADJUSTMENT = 75

@@ -39,7 +39,7 @@ unknown path                                               404      1         no
 a method other than GET                                    405      1         method_not_allowed
 main host: missing or wrong ``api_key``                    401      2         unauthorized
 main host: ``id_type`` not one of the four                 400      2         invalid_parameter
-main host: Siobhán by email (the id type refused)          400      2         invalid_parameter
+main host, points: any member by phone (id type refused)   400      2         invalid_parameter
 main host: Carmen by any id (the points call fails)        500      2         internal_error
 main host: no such member                                  404      2         user_not_found
 main host, receipts: ``page_size`` not 1 to 25             400      2         invalid_parameter
@@ -78,7 +78,7 @@ from bot.sandbox.data import (
     purchase_by_id,
 )
 from bot.sandbox.faults import CannedAnswer, Disconnect, Faults, StreamedBody
-from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_BY_EMAIL, points_answer
+from bot.sandbox.points import POINTS_FAILING, POINTS_REFUSED_ID_TYPE, points_answer
 from bot.sandbox.receipts import (
     IMAGE_PATH,
     SCANNING_INACTIVE_MEMBERS,
@@ -303,7 +303,7 @@ class SandboxServer:
         member = member_by_any_id(request.match_info["user_id"], id_type)
         if member is None:
             return _flat_error(404, "user_not_found", "User could not be found")
-        if member.key == POINTS_REFUSED_BY_EMAIL and id_type == "email":
+        if id_type == POINTS_REFUSED_ID_TYPE:
             return _flat_error(400, "invalid_parameter", "ID type is invalid.")
         if member.key == POINTS_FAILING:
             return _flat_error(500, "internal_error", "An internal error occurred.")

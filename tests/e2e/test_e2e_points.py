@@ -224,15 +224,15 @@ async def test_a_refused_key_is_one_error_naming_the_host_then_a_cooldown(
 
 
 async def test_a_refused_id_type_is_said_and_remembered_per_id_type(pbot: RunningBot) -> None:
-    refused, _ = await card(pbot, SIOBHAN.email)
+    refused, _ = await card(pbot, SIOBHAN.phone)
     line = line_of(refused)
-    assert "can't be looked up by email" in line and "`type:id`" in line
+    assert "can't be looked up by mobile phone number" in line and "`type:id`" in line
     assert not has_button(refused, POINTS_ACTION)
-    alice, _ = await card(pbot, ALICE.email)  # another email within the TTL: not asked
-    assert "can't be looked up by email" in line_of(alice)
+    alice, _ = await card(pbot, ALICE.phone)  # another phone number within the TTL: not asked
+    assert "can't be looked up by mobile phone number" in line_of(alice)
     assert len(pbot.sandbox.main_requests) == 1
-    by_id, _ = await card(pbot, ALICE.crowdtwist_id)  # another id type is asked
-    assert balance_line(ALICE) in line_of(by_id)
+    by_email, _ = await card(pbot, ALICE.email)  # another id type is asked
+    assert balance_line(ALICE) in line_of(by_email)
     assert len(pbot.sandbox.main_requests) == 2
 
 

@@ -43,7 +43,7 @@ async def main_host() -> AsyncIterator[tuple[SandboxServer, httpx.AsyncClient]]:
         (ALICE, "id", ALICE.crowdtwist_id),
         (ALICE, None, ALICE.crowdtwist_id),  # id is the default
         (SIOBHAN, "third_party_id", SIOBHAN.third_party_id),
-        (SIOBHAN, "mobile_phone_number", SIOBHAN.phone),
+        (SIOBHAN, "email", SIOBHAN.email),
     ],
 )
 async def test_user_points_answers_with_the_documented_fields(
@@ -86,7 +86,8 @@ async def test_the_key_is_the_api_key_parameter(
 @pytest.mark.parametrize(
     ("user_id", "id_type", "status", "kind"),
     [
-        (SIOBHAN.email, "email", 400, ErrorKind.INVALID_INPUT),
+        (SIOBHAN.phone, "mobile_phone_number", 400, ErrorKind.INVALID_INPUT),
+        (ALICE.phone, "mobile_phone_number", 400, ErrorKind.INVALID_INPUT),
         (CARMEN.email, "email", 500, ErrorKind.UNAVAILABLE),
         (CARMEN.crowdtwist_id, "id", 500, ErrorKind.UNAVAILABLE),
         ("nobody@example.com", "email", 404, ErrorKind.NOT_FOUND),

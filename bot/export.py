@@ -1,15 +1,11 @@
-"""The whole history of a query as CSV: every page fetched (bounded concurrency), one row each."""
+"""A query's gathered history as CSV (:mod:`bot.history` gathers it), one row per purchase."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from dataclasses import dataclass
 
-from bot.crowdtwist.client import CrowdTwistClient
-from bot.crowdtwist.models import Purchase, PurchasePage
-from bot.query import PurchaseQuery
+from bot.crowdtwist.models import Purchase
 
 CSV_COLUMNS = (
     "purchase_id",
@@ -21,15 +17,6 @@ CSV_COLUMNS = (
     "points_awaiting_fulfillment",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Export:
-    """The purchases gathered for an export, and whether the page cap cut them short."""
-
-    purchases: list[Purchase]
-    total: int
-    capped: bool
 
 
 def safe_cell(value: str) -> str:
@@ -65,28 +52,3 @@ def to_csv(purchases: list[Purchase]) -> str:
             ]
         )
     return buffer.getvalue()
-
-
-async def gather_history(
-    client: CrowdTwistClient, query: PurchaseQuery, *, max_pages: int, concurrency: int
-) -> Export:
-    """Every purchase of ``query``'s member and range: page 1 first, then the rest in parallel."""
-    first = await client.purchase_history(
-        query.member, query.id_type, page=1, start=query.start, end=query.end
-    )
-    pages_wanted = min(first.paging.pages, max_pages)
-    limit = asyncio.Semaphore(concurrency)
-
-    async def fetch(number: int) -> PurchasePage:
-        async with limit:
-            return await client.purchase_history(
-                query.member, query.id_type, page=number, start=query.start, end=query.end
-            )
-
-    rest = await asyncio.gather(*(fetch(n) for n in range(2, pages_wanted + 1)))
-    purchases = [p for page in (first, *rest) for p in page.purchases]
-    return Export(
-        purchases=purchases,
-        total=first.paging.total,
-        capped=first.paging.pages > max_pages,
-    )

@@ -1,26 +1,36 @@
-"""The one path from a query to an answer: fetch a page, render it, deliver it, audit it.
+"""The one path from a query to an answer: fetch a page (or gather the range for a find or a
+filter), render it, deliver it, audit it.
 
 Every entry point (command, shortcut, buttons, form) calls :func:`answer_lookup`, so what an
-agent sees for the same query is the same wherever they asked.
+agent sees for the same query is the same wherever they asked; :func:`gather_range` is the
+one way any of them (the export and the Workflow step too) reads a whole range.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum
+from types import TracebackType
 
 from bot import cards
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import PurchasePage
+from bot.history import History, Progress, Stop, gather
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.services import Services
 from bot.share import ShareTarget
 
 log = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 1.0
+"""A gathering shows its progress once it has taken this long, then at most this often."""
 
 
 async def fetch_page(services: Services, query: PurchaseQuery) -> PurchasePage:
@@ -71,6 +81,26 @@ def log_failure(services: Services, error: CrowdTwistError, query: PurchaseQuery
         )
 
 
+async def gather_range(
+    services: Services,
+    query: PurchaseQuery,
+    *,
+    stop: Stop | None = None,
+    progress: Progress | None = None,
+) -> History:
+    """``query``'s whole range, as the settings bound it (``EXPORT_MAX_PAGES`` pages at most,
+    ``EXPORT_CONCURRENCY`` at a time): the export, the Workflow step, find and filter."""
+    settings = services.settings
+    return await gather(
+        services.crowdtwist,
+        query,
+        max_pages=settings.export_max_pages,
+        concurrency=settings.export_concurrency,
+        stop=stop,
+        progress=progress,
+    )
+
+
 class Answer(Enum):
     """What a delivered message is: it decides who sees it and whether it may replace a card."""
 
@@ -78,16 +108,19 @@ class Answer(Enum):
     """The card asked for: visible when replies are, and may replace the card it came from."""
     ERROR = "error"
     """Why there is no card: always private, and never in place (a failed click keeps the card)."""
+    PROGRESS = "progress"
+    """How far a long gathering has got: private, replaced by the next message. A delivery that
+    cannot replace a message in place ignores it (returns False)."""
 
     @property
     def private(self) -> bool:
         """Only the person asking may see it, whatever ``REPLY_VISIBILITY`` says."""
-        return self is Answer.ERROR
+        return self is not Answer.CARD
 
     @property
     def may_replace(self) -> bool:
         """It may take the place of the message it answers (when the route replaces in place)."""
-        return self is Answer.CARD
+        return self is not Answer.ERROR
 
 
 NEW_LOOKUP_ENTRIES = frozenset({"command", "shortcut", "form", "choose", "home"})
@@ -117,9 +150,14 @@ async def answer_lookup(
     """
     started = time.perf_counter()
     outcome, results, total = "ok", None, None
-    page = None
+    page, shown = None, query
     try:
-        page = await fetch_page(services, query)
+        if query.gathers:
+            searched = await _search(services, query, deliver, share, shared_by)
+            message, results, total = searched.message, searched.results, searched.total
+            page, shown = searched.page, searched.shown
+        else:
+            page = await fetch_page(services, query)
     except CrowdTwistError as error:
         log_failure(services, error, query)
         outcome = error.kind.value
@@ -129,25 +167,166 @@ async def answer_lookup(
         outcome = "internal_error"
         message, answer = cards.internal_error_message(), Answer.ERROR
     else:
-        results, total = len(page.purchases), page.paging.total
-        message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
+        if not query.gathers:
+            assert page is not None
+            results, total = len(page.purchases), page.paging.total
+            message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
         answer = Answer.CARD
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
-    if page is not None:
-        prefetch_neighbours(services, query, page)
+    if answer is Answer.CARD:
+        if page is not None:
+            prefetch_neighbours(services, shown, page)
         if entry in NEW_LOOKUP_ENTRIES:
             await services.recent.record(actor.user_id, query)
-    await services.audit.record(
-        services.audit.event(
-            entry,
-            outcome,
-            actor,
-            query=query,
-            page=query.page,
-            results=results,
-            total=total,
-            latency_ms=latency_ms,
-        ),
-        services.slack,
+    event = services.audit.event(
+        entry,
+        outcome,
+        actor,
+        query=query,
+        page=shown.page,
+        results=results,
+        total=total,
+        latency_ms=latency_ms,
     )
+    if query.gathers:
+        event.extra["search"] = _search_word(query)
+    await services.audit.record(event, services.slack)
+
+
+def _search_word(query: PurchaseQuery) -> str:
+    """``find`` or ``only:awaiting`` for the audit line (never the purchase id itself)."""
+    return "find" if query.only is None else f"only:{query.only.value}"
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """A find's or a filter's answer: the message, the page shown (for prefetching) and the
+    query that page answers, and the figures for the audit line."""
+
+    message: Message
+    results: int
+    total: int
+    shown: PurchaseQuery
+    page: PurchasePage | None = None
+
+
+async def _search(
+    services: Services,
+    query: PurchaseQuery,
+    deliver: Deliver,
+    share: ShareTarget | None,
+    shared_by: str | None,
+) -> _Searched:
+    """Gather the range (showing progress past a second) and answer the find or filter."""
+    find = query.find
+    stop: Stop | None = None
+    if find is not None:
+        stop = lambda _number, page: _row_of(page, find, exact=True) is not None  # noqa: E731
+    async with _Progress(deliver, query) as progress:
+        history = await gather_range(services, query, stop=stop, progress=progress.update)
+    totals = cards.RangeTotals.of(history.purchases) if history.complete else None
+    if find is None:
+        only = query.only
+        assert only is not None
+        history.or_raise()
+        matching = [p for p in history.purchases if cards.matches(p, only)]
+        message = cards.filtered_card(
+            query,
+            matching,
+            gathered=len(history.purchases),
+            totals=totals,
+            capped_at=services.settings.export_max_pages if history.capped else None,
+            share=share,
+            shared_by=shared_by,
+        )
+        return _Searched(message, len(matching), history.total, query)
+    located = _locate(history, find)
+    if located is None:
+        busy = history.busy
+        message = cards.not_found_message(
+            query,
+            searched=history.searched(),
+            read=len(history.read),
+            pages=history.pages,
+            cap=services.settings.export_max_pages if history.capped else None,
+            busy_seconds=(busy.retry_after or 1.0) if busy is not None else None,
+        )
+        return _Searched(message, 0, history.total, query)
+    number, row = located
+    page = history.read[number]
+    message = cards.found_card(
+        query,
+        page,
+        number=number,
+        row=row,
+        pages=history.pages,
+        totals=totals,
+        share=share,
+        shared_by=shared_by,
+    )
+    return _Searched(message, 1, history.total, query.plain(number), page)
+
+
+def _row_of(page: PurchasePage, find: str, *, exact: bool) -> int | None:
+    """The index of the purchase ``find`` names on ``page`` (exactly, or ignoring case)."""
+    wanted = find if exact else find.casefold()
+    for index, purchase in enumerate(page.purchases[: cards.PAGE_SIZE]):
+        if (purchase.purchase_id if exact else purchase.purchase_id.casefold()) == wanted:
+            return index
+    return None
+
+
+def _locate(history: History, find: str) -> tuple[int, int] | None:
+    """(page, row) of the purchase: an exact match first, else one that differs only in case."""
+    for exact in (True, False):
+        for number in sorted(history.read):
+            row = _row_of(history.read[number], find, exact=exact)
+            if row is not None:
+                return number, row
+    return None
+
+
+class _Progress:
+    """``Searching… 8 of 21 pages`` once a gathering has taken a second, replaced in place at
+    most once a second; the last note is delivered before the answer that replaces it."""
+
+    def __init__(self, deliver: Deliver, query: PurchaseQuery) -> None:
+        self._deliver = deliver
+        self._query = query
+        self._now = (0, 0)
+        self._ticker: asyncio.Task[None] | None = None
+        self._sending: asyncio.Task[object] | None = None
+
+    def update(self, read: int, pages: int) -> None:
+        """Called by the gathering after each page."""
+        self._now = (read, pages)
+
+    async def _tick(self) -> None:
+        shown = (0, 0)
+        while True:
+            await asyncio.sleep(PROGRESS_SECONDS)
+            read, pages = self._now
+            if pages > 1 and (read, pages) != shown and read < pages:
+                shown = (read, pages)
+                note = cards.progress_message(self._query, read, pages)
+                self._sending = asyncio.ensure_future(self._deliver(note, Answer.PROGRESS))
+                await asyncio.shield(self._sending)
+
+    async def __aenter__(self) -> _Progress:
+        self._ticker = asyncio.create_task(self._tick(), name="gathering-progress")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._sending is not None:
+            with contextlib.suppress(Exception):
+                await self._sending

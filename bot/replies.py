@@ -192,20 +192,29 @@ def via_response_url(
     thread_ts: str | None = None,
 ) -> Deliver:
     """Deliver through a ``response_url``: a card replaces the original when ``in_place``;
-    an error is always a separate private note (a failed click keeps the card).
+    an error is always a separate private note (a failed click keeps the card). A progress
+    note is replaced by whatever comes next, the answer included.
 
     When Slack refuses the ``response_url`` (404, 5xx, a timeout), the answer goes into the
     conversation instead (``chat.postEphemeral``, or visible when configured), and as the
     last resort into the person's DM with the bot: an answer is never silently lost.
     """
 
+    progress_shown = False
+
     async def deliver(message: Message, answer: Answer) -> bool:
+        nonlocal progress_shown
+        # After a progress note every answer takes its place (an error too: the card it
+        # would have kept is already gone).
+        replace = (in_place and answer.may_replace) or progress_shown
+        if answer is Answer.PROGRESS:
+            posted = await post_to_response_url(
+                services, url, message, replace_original=replace, private=True
+            )
+            progress_shown = progress_shown or posted
+            return posted  # a note is never worth a fallback route
         if await post_to_response_url(
-            services,
-            url,
-            message,
-            replace_original=in_place and answer.may_replace,
-            private=answer.private,
+            services, url, message, replace_original=replace, private=answer.private
         ):
             return True
         client, user = services.slack, actor.user_id

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
-from bot.export import Export
+from bot.history import History
 from bot.query import PurchaseQuery, query_from_form
 
 STEP_CALLBACK_ID: Final = "lookup_purchase_history"
@@ -163,7 +163,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def step_outputs(query: PurchaseQuery, history: Export, *, cap_pages: int) -> dict[str, Any]:
+def step_outputs(query: PurchaseQuery, history: History, *, cap_pages: int) -> dict[str, Any]:
     """The step's outputs over every gathered purchase (see the README for each one).
 
     A figure a purchase does not report counts as 0 in the sum, and the summary says how many

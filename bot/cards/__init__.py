@@ -5,10 +5,11 @@ asks this package for the Block Kit to send. Every piece of outside text (what a
 what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` only, and every
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
-``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``share`` the notes around Share, ``home`` the App
-Home tab, ``parts`` what they are all built from. Every public name is
-here too, so ``from bot import cards; cards.purchase_card(...)`` reads as before.
+``purchases`` is the card, ``search`` what find and filter add to it, ``details`` the
+Details modal, ``forms`` the lookup form, ``messages`` the short messages, ``share`` the
+notes around Share, ``home`` the App Home tab, ``parts`` what they are all built from.
+Every public name is here too, so ``from bot import cards; cards.purchase_card(...)``
+reads as before.
 """
 
 from bot.cards.details import (
@@ -41,6 +42,14 @@ from bot.cards.purchases import (
     purchase_card,
     shared_by_user,
 )
+from bot.cards.search import (
+    RangeTotals,
+    filtered_card,
+    found_card,
+    matches,
+    not_found_message,
+    progress_message,
+)
 from bot.cards.share import share_refused_message, shared_note
 
 __all__ = [
@@ -48,6 +57,7 @@ __all__ = [
     "MAX_PURCHASE_ID",
     "PAGE_SIZE",
     "PurchaseRef",
+    "RangeTotals",
     "choose_member_message",
     "crowdtwist_error_message",
     "denied_message",
@@ -58,14 +68,19 @@ __all__ = [
     "export_done_message",
     "export_failed_message",
     "export_started_message",
+    "filtered_card",
+    "found_card",
     "help_message",
     "home_view",
     "internal_error_message",
     "lookup_modal",
+    "matches",
     "no_identifier_message",
+    "not_found_message",
     "page_count",
     "page_failed_message",
     "points_over_cap",
+    "progress_message",
     "purchase_card",
     "share_refused_message",
     "shared_by_user",

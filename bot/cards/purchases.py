@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,11 +146,18 @@ def _purchase_flags(purchase: Purchase) -> list[str]:
     return flags
 
 
-def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> dict[str, Any]:
+FOUND_MARK = ":mag: *Found:* "
+"""What marks the purchase a ``find:`` was looking for, at the start of its row."""
+
+
+def _purchase_block(
+    purchase: Purchase, index: int, *, allow_details: bool, marked: bool = False
+) -> dict[str, Any]:
     """One purchase: what and when, then its figures in a fixed order, then any flags."""
     awaiting = purchase.points_awaiting_fulfillment
     # One f-string per purchase (ten a card): building lines and joining them cost twice this.
     text = (
+        f"{FOUND_MARK if marked else ''}"
         f"*{_purchase_kind(purchase.purchase_id_type)}* {_escaped_code(purchase.purchase_id)}"
         f"  ·  {_slack_date(purchase.last_date_purchased)}\n"
         f"Total *{_figure(purchase.purchase_total)}*"
@@ -271,11 +279,16 @@ def purchase_card(
     allow_export: bool = True,
     share: ShareTarget | None = None,
     shared_by: str | None = None,
+    summary: str | None = None,
+    notes: Sequence[str] = (),
+    marked: int | None = None,
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons.
 
     ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
-    shared it in a context line and in the fallback text.
+    shared it in a context line and in the fallback text. A find or a filter gives the line
+    that replaces the count and position (``summary``), context lines under it (``notes``:
+    the range's totals) and the row it found (``marked``, its index on the page).
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
@@ -292,10 +305,11 @@ def purchase_card(
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
         position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
-        blocks.append(_section(f"*{total}*  ·  {position}"))
+        blocks.append(_section(summary or f"*{total}*  ·  {position}"))
+        blocks.extend(_context(note) for note in notes)
         blocks.append(_divider())
         blocks.extend(
-            _purchase_block(purchase, i, allow_details=allow_details)
+            _purchase_block(purchase, i, allow_details=allow_details, marked=i == marked)
             for i, purchase in enumerate(page.purchases[:PAGE_SIZE])
         )
         buttons = _page_buttons(query, paging, out_of_range=False)

@@ -20,8 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
-from bot.export import gather_history
-from bot.lookup import log_failure
+from bot.lookup import gather_range, log_failure
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (
@@ -67,12 +66,7 @@ async def run_step(
     started = time.perf_counter()
     settings = services.settings
     try:
-        history = await gather_history(
-            services.crowdtwist,
-            query,
-            max_pages=settings.export_max_pages,
-            concurrency=settings.export_concurrency,
-        )
+        history = (await gather_range(services, query)).or_raise()
     except CrowdTwistError as error:
         log_failure(services, error, query)
         await _finish(fail(failure_text(error, query)))

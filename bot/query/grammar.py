@@ -46,10 +46,12 @@ from bot.query.members import (
 )
 from bot.query.model import (
     MAX_COMMAND_LENGTH,
+    MAX_FIND_LENGTH,
     MAX_PAGE,
     Command,
     FormRequest,
     HelpRequest,
+    Only,
     PurchaseQuery,
     UsageError,
 )
@@ -58,10 +60,12 @@ from bot.query.tokens import Token, as_typed, tokenize
 USAGE = (
     "/purchases <member> [<start> [<end>]] [from:<date>] [to:<date>] [type:<id_type>] [page:<n>]"
 )
+SEARCH_USAGE = "/purchases <member> [dates] find:<purchase id> | only:awaiting|capped|short"
 
 HELP_TEXT = f"""\
 */purchases* shows a loyalty member's purchase history.
 `{USAGE}`
+`{SEARCH_USAGE}`
 
 *Member* (always first)
 • `jane@example.com` → email
@@ -83,6 +87,14 @@ HELP_TEXT = f"""\
 • `in 2024`, `in 2024-03`, `on 2024-03-01` → exactly that year, month, day
 • a year alone needs a word: `in 2024`, `from:2023`, `until 2024`
 
+*Find and filter* (read every page of the range; dates still narrow it)
+• `find:NW-400026` → the page holding that purchase, the row marked
+   (also `find NW-400026`; quote spaces: `find:"EU 42"`)
+• `only:awaiting` → purchases with points still awaiting
+• `only:capped` → earned more than awarded + awaiting
+• `only:short` → either; each card shows 10 and the range's totals
+• one of `find:`, `only:` and `page:` at a time
+
 *More*
 • `page:2` → a later page
 • `/purchases` alone opens a form
@@ -92,14 +104,18 @@ HELP_TEXT = f"""\
 *Examples*
 `/purchases jane@example.com last 90 days`
 `/purchases +44 20 7946 0958 2024-01 2024-03`
-`/purchases "EU/42 B" type:3p from:2023 page:2`"""
+`/purchases "EU/42 B" type:3p from:2023 page:2`
+`/purchases jane@example.com find:NW-400026`
+`/purchases jane@example.com this year only:short`"""
 
 _HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
 _START_KEYS = frozenset({"from", "since", "start"})
 _END_KEYS = frozenset({"to", "until", "end"})
 _EXACT_KEYS = frozenset({"in", "on"})
 _DATE_KEYS = _START_KEYS | _END_KEYS | _EXACT_KEYS
-_KEYS = _DATE_KEYS | {"type", "page"}
+_KEYS = _DATE_KEYS | {"type", "page", "find", "only"}
+_ONLY_CHOICES = "`only:awaiting`, `only:capped` or `only:short`"
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _RELATIVE_WORDS = frozenset({"today", "yesterday", "this", "last"})
 
 _PHONE_FIRST_TOKEN = re.compile(r"\+?[0-9().\-]*[0-9][0-9().\-]*")
@@ -132,6 +148,8 @@ class _Options:
     end: date | None = None
     kind: IdType | None = None
     page: int = 1
+    find: str | None = None
+    only: Only | None = None
 
 
 def parse_command(text: str, *, today: date) -> Command:
@@ -201,6 +219,8 @@ def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | UsageError:
         start=options.start,
         end=options.end,
         page=options.page,
+        find=options.find,
+        only=options.only,
     )
 
 
@@ -242,7 +262,7 @@ def _stray(token: Token) -> UsageError:
     if token.plain and (option := _OPTION_LIKE.fullmatch(text)) and "@" not in text:
         return UsageError(
             f"Unknown option {quote_in_code(option.group(1) + ':')}: "
-            "use `from:`, `to:`, `type:` or `page:`."
+            "use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`."
         )
     if token.plain and text.lower() in ("before", "after"):
         return UsageError(
@@ -256,12 +276,15 @@ def _stray(token: Token) -> UsageError:
 
 
 def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
-    """Dates, ``type:`` and ``page:`` after the member; each end, type and page set once."""
+    """Dates, ``type:``, ``page:``, ``find:`` and ``only:`` after the member; each set once,
+    and at most one of ``page:``, ``find:`` and ``only:``."""
     starts: list[tuple[int, date, str]] = []
     ends: list[tuple[int, date, str]] = []
     bare: list[tuple[int, Period, str]] = []
     kind: tuple[IdType, str] | None = None
     page: tuple[int, str] | None = None
+    find: tuple[str, str] | None = None
+    only: tuple[Only, str] | None = None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -296,6 +319,26 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
                 if page:
                     return _twice("page", page[1], source)
                 page = (number, source)
+            i += 2
+        elif word == "find":
+            value = tokens[i + 1] if i + 1 < len(tokens) else None
+            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
+            wanted = _read_find(value, source)
+            if isinstance(wanted, UsageError):
+                return wanted
+            if find:
+                return _twice("purchase to find", find[1], source)
+            find = (wanted, source)
+            i += 2
+        elif word == "only":
+            value = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].plain else None
+            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
+            chosen = _read_only(value, source)
+            if isinstance(chosen, UsageError):
+                return chosen
+            if only:
+                return _twice("filter", only[1], source)
+            only = (chosen, source)
             i += 2
         else:
             found = date_phrase_at(tokens, i, today, allow_year=False)
@@ -332,7 +375,30 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
         return UsageError(
             f"The end date {end.isoformat()} is before the start date {start.isoformat()}."
         )
-    return _Options(start, end, kind[0] if kind else None, page[0] if page else 1)
+    if conflict := _one_of(page, find, only):
+        return conflict
+    return _Options(
+        start,
+        end,
+        kind[0] if kind else None,
+        page[0] if page else 1,
+        find[0] if find else None,
+        only[0] if only else None,
+    )
+
+
+def _one_of(
+    page: tuple[int, str] | None, find: tuple[str, str] | None, only: tuple[Only, str] | None
+) -> UsageError | None:
+    """``page:``, ``find:`` and ``only:`` exclude each other: a find picks its own page, and a
+    filter pages over its matches."""
+    given = [option[1] for option in (find, only, page) if option is not None]
+    if len(given) < 2:
+        return None
+    return UsageError(
+        f"{quote_in_code(given[0])} and {quote_in_code(given[1])} cannot go together: "
+        "give one of `find:`, `only:` and `page:`."
+    )
 
 
 def _needs_date(tokens: Sequence[Token], i: int) -> UsageError:
@@ -377,6 +443,32 @@ def _read_page(value: Token | None, source: str) -> int | UsageError:
     return UsageError(
         f"{quote_in_code(source)} is not a page number: use a whole number from 1 to {MAX_PAGE}."
     )
+
+
+def _read_find(value: Token | None, source: str) -> str | UsageError:
+    """The purchase id after ``find``: any word (quoted for spaces), within the id limits."""
+    wanted = value.text.strip() if value is not None and value.markup not in MENTION_KINDS else ""
+    if not wanted:
+        return UsageError(
+            f"{quote_in_code(source)} needs a purchase id after it, like `find:NW-400026`."
+        )
+    if len(wanted) > MAX_FIND_LENGTH:
+        return UsageError(
+            f"{quote_in_code(source)} is too long for a purchase id: "
+            f"{len(wanted)} characters, the most is {MAX_FIND_LENGTH}."
+        )
+    if _CONTROL.search(wanted):
+        return UsageError(f"{quote_in_code(source)} has characters no purchase id has.")
+    return wanted
+
+
+def _read_only(value: Token | None, source: str) -> Only | UsageError:
+    if value is None:
+        return UsageError(f"{quote_in_code(source)} needs a filter after it: {_ONLY_CHOICES}.")
+    try:
+        return Only(value.text.lower())
+    except ValueError:
+        return UsageError(f"Unknown filter {quote_in_code(value.text)}: use {_ONLY_CHOICES}.")
 
 
 def _twice(name: str, first: str, second: str) -> UsageError:

@@ -130,7 +130,8 @@ class _Run:
         return self.stopped or self.busy is not None
 
     async def work(self, worker: Callable[[], Coroutine[object, object, None]], count: int) -> None:
-        """Run ``count`` workers until the numbers run out or one ends the run; a failure
+        """Run ``count`` workers until the numbers run out, the stop test ends the run (the
+        others cancelled) or the budget does (the pages in flight still read); a failure
         cancels the others and is raised (so does this caller's cancellation)."""
         tasks = [asyncio.create_task(worker()) for _ in range(count)]
         try:
@@ -140,8 +141,10 @@ class _Run:
                 for task in done:
                     if (error := task.exception()) is not None:
                         raise error
-                if self.over:
+                if self.stopped:
                     break  # the pages in flight are no longer needed: cancelled below
+                # Over budget, the pages already admitted are still read: workers only stop
+                # taking new ones.
         finally:
             for task in tasks:
                 task.cancel()

@@ -1,0 +1,216 @@
+"""find: and only: end to end, over real HTTP, on the sandbox's 203-purchase member (21 pages)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.cards import PAGE_SIZE, RangeTotals, matches
+from bot.cards.purchases import FOUND_MARK
+from bot.crowdtwist.models import Purchase
+from bot.query.model import Only
+from bot.sandbox.data import DEMO_MEMBERS
+from bot.slack_ids import EXPORT_ACTION, NEXT_PAGE_ACTION, PREV_PAGE_ACTION
+from tests.conftest import RunningBot
+from tests.support.e2e_helpers import button, has_button, response_posts, text_of
+
+HANA = next(m for m in DEMO_MEMBERS if m.key == "hana")
+SERVED = [Purchase.model_validate(p.as_history_row()) for p in HANA.purchases]
+"""What the sandbox serves for Hana, newest first: 203 purchases, 21 pages."""
+
+
+def history_calls(bot: RunningBot) -> int:
+    return sum(1 for r in bot.sandbox.requests if r.path.endswith("/purchases"))
+
+
+def row_lines(card: dict[str, Any]) -> list[str]:
+    """The purchase rows' first lines, as a person reads them."""
+    return [line for line in text_of(card).splitlines() if "`" in line and "·" in line]
+
+
+def totals_text(totals: RangeTotals) -> str:
+    return (
+        f"earned *{totals.earned:,}*  ·  awarded *{totals.awarded:,}*"
+        f"  ·  awaiting *{totals.awaiting:,}*  ·  shortfall *{totals.shortfall:,}*"
+    )
+
+
+async def ask(bot: RunningBot, text: str, count: int = 1) -> list[dict[str, Any]]:
+    sent = await bot.driver.command(text)
+    assert sent.response.status_code == 200
+    return await response_posts(bot.slack, sent.token, count=count)
+
+
+def test_the_demo_member_has_21_pages_of_each_kind() -> None:
+    assert len(SERVED) == 203
+    assert all(sum(matches(p, only) for p in SERVED) >= 20 for only in Only)
+
+
+async def test_find_on_page_1_reads_one_page(bot_factory: Any) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False)
+    wanted = SERVED[4].purchase_id
+    (card,) = await ask(bot, f"{HANA.email} find:{wanted}")
+    text = text_of(card)
+    assert f"Found {wanted} on page 1 of 21" in text
+    marked = [line for line in row_lines(card) if FOUND_MARK.strip() in line]
+    assert len(marked) == 1 and wanted in marked[0]
+    assert history_calls(bot) == 1
+    assert "Over the range" not in text  # not every page was read: no totals
+    # Next pages on normally from the found page, without find.
+    click = await bot.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
+    (page2,) = await response_posts(bot.slack, click.token)
+    assert "Page 2 of 21" in text_of(page2)
+    assert SERVED[10].purchase_id in text_of(page2)
+
+
+async def test_find_on_page_21_reads_every_page_once_and_totals_the_range(
+    bot_factory: Any,
+) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False)
+    wanted = SERVED[200].purchase_id
+    (card,) = await ask(bot, f"{HANA.email} find:{wanted}")
+    text = text_of(card)
+    assert f"Found {wanted} on page 21 of 21" in text
+    assert history_calls(bot) == 21
+    assert totals_text(RangeTotals.of(SERVED)) in text
+    assert has_button(card, PREV_PAGE_ACTION) and not has_button(card, NEXT_PAGE_ACTION)
+
+
+async def test_find_in_the_middle_stops_early(bot_factory: Any) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False, export_concurrency=2)
+    wanted = SERVED[25].purchase_id  # page 3
+    (card,) = await ask(bot, f"{HANA.email} find {wanted}")
+    assert f"Found {wanted} on page 3 of 21" in text_of(card)
+    # Page 1, then two at a time: pages 2 and 3, and at most one more already asked for.
+    assert history_calls(bot) <= 4
+    value = button(card, NEXT_PAGE_ACTION)["value"]
+    assert '"f"' not in value and '"p":4' in value
+
+
+async def test_find_ignores_case_when_nothing_matches_exactly(bot: RunningBot) -> None:
+    wanted = SERVED[12].purchase_id
+    (card,) = await ask(bot, f"{HANA.email} find:{wanted.lower()}")
+    assert f"Found {wanted.lower()} on page 2 of 21" in text_of(card)
+    assert wanted in "\n".join(line for line in row_lines(card) if "Found" in line)
+
+
+async def test_an_absent_purchase_says_how_many_were_searched(bot_factory: Any) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False)
+    (answer,) = await ask(bot, f'{HANA.email} find:"NW 999 999"')
+    text = text_of(answer)
+    assert "No purchase `NW 999 999` among the 203 purchases searched" in text
+    assert "(21 of 21 pages)" in text
+    assert "page cap" not in text
+    assert history_calls(bot) == 21
+
+
+async def test_the_page_cap_is_said_when_it_stopped_the_search(bot_factory: Any) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False, export_max_pages=3)
+    (answer,) = await ask(bot, f"{HANA.email} find:{SERVED[150].purchase_id}")
+    text = text_of(answer)
+    assert "among the 30 purchases searched" in text and "(3 of 21 pages)" in text
+    assert "page cap" in text
+    assert history_calls(bot) == 3
+
+
+async def test_dates_still_narrow_a_find(bot: RunningBot) -> None:
+    newest = SERVED[0].last_date_purchased
+    assert newest is not None
+    day = newest.date().isoformat()
+    (answer,) = await ask(bot, f"{HANA.email} on {day} find:{SERVED[100].purchase_id}")
+    assert "No purchase" in text_of(answer)
+    assert all(r.query.get("date_start") == day for r in bot.sandbox.requests)
+
+
+@pytest.mark.parametrize("only", list(Only))
+async def test_each_filter_counts_sums_and_pages_from_the_cache(
+    bot_factory: Any, only: Only
+) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False)
+    kept = [p for p in SERVED if matches(p, only)]
+    (card,) = await ask(bot, f"{HANA.email} only:{only.value}")
+    text = text_of(card)
+    pages = -(-len(kept) // PAGE_SIZE)
+    assert f"{len(kept)} of 203 purchases {only.phrase}" in text
+    assert f"Page 1 of {pages}" in text
+    assert totals_text(RangeTotals.of(SERVED)) in text
+    shown = row_lines(card)
+    assert [p.purchase_id for p in kept[:PAGE_SIZE]] == [
+        next(p.purchase_id for p in kept if f"`{p.purchase_id}`" in line) for line in shown
+    ]
+    calls = history_calls(bot)
+    assert calls == 21
+    click = await bot.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
+    (second,) = await response_posts(bot.slack, click.token)
+    assert f"Page 2 of {pages}" in text_of(second)
+    for purchase in kept[PAGE_SIZE : 2 * PAGE_SIZE]:
+        assert f"`{purchase.purchase_id}`" in text_of(second)
+    assert history_calls(bot) == calls  # every page from the cache
+    assert has_button(second, PREV_PAGE_ACTION)
+
+
+async def test_a_filter_that_matches_nothing_says_so(bot: RunningBot) -> None:
+    # Carmen's rows never report points awaiting.
+    (answer,) = await ask(bot, "carmen.ruiz@example.com only:awaiting")
+    assert "None of the 12 purchases have points awaiting" in text_of(answer)
+    assert not has_button(answer, NEXT_PAGE_ACTION)
+
+
+async def test_export_of_a_filtered_card_exports_the_matches(bot: RunningBot) -> None:
+    (card,) = await ask(bot, f"{HANA.email} only:capped")
+    click = await bot.driver.click(EXPORT_ACTION, button(card, EXPORT_ACTION)["value"])
+    notes = await response_posts(bot.slack, click.token, count=2)
+    kept = sum(matches(p, Only.CAPPED) for p in SERVED)
+    assert f"{kept}" in text_of(notes[-1])
+
+
+async def test_a_slow_search_shows_its_progress_then_the_answer_in_its_place(
+    bot_factory: Any,
+) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False, export_concurrency=5)
+    bot.sandbox.faults.latency_seconds = 0.35  # 1 + 4 rounds: about 1.75 s in all
+    sent = await bot.driver.command(f"{HANA.email} find:absent-id")
+    calls = await bot.slack.wait_for(
+        lambda c: c.args.get("_token") == sent.token and "No purchase" in str(c.message), count=1
+    )
+    posts = [c.message for c in bot.slack.calls if c.args.get("_token") == sent.token]
+    assert calls
+    notes, final = posts[:-1], posts[-1]
+    assert notes, "a search over a second shows progress"
+    assert all("Searching… " in text_of(n) and "of 21 pages" in text_of(n) for n in notes)
+    assert notes[0]["replace_original"] is False and notes[0]["response_type"] == "ephemeral"
+    assert all(n["replace_original"] is True for n in notes[1:])
+    assert final["replace_original"] is True
+    assert "No purchase" in text_of(final)
+    assert len(notes) <= 2  # at most one a second over under two seconds
+
+
+async def test_a_find_over_budget_answers_with_what_it_searched(bot_factory: Any) -> None:
+    bot = await bot_factory(prefetch_adjacent_pages=False, crowdtwist_rate_limit_per_minute=4)
+    sent = await bot.driver.command(f"{HANA.email} find:absent-id")
+    (answer,) = await response_posts(bot.slack, sent.token)
+    text = text_of(answer)
+    assert "among the 40 purchases searched" in text and "(4 of 21 pages)" in text
+    assert "request budget" in text
+    assert history_calls(bot) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("find:x only:short", "cannot go together"),
+        ("only:capped page:2", "cannot go together"),
+        ("find:a find:b", "set twice"),
+        ("only:all", "Unknown filter `all`"),
+        ("find", "needs a purchase id"),
+    ],
+)
+async def test_wrong_words_are_answered_at_once_without_crowdtwist(
+    bot: RunningBot, text: str, expected: str
+) -> None:
+    sent = await bot.driver.command(f"{HANA.email} {text}")
+    assert expected in text_of(sent.response.json())
+    await asyncio.sleep(0.05)
+    assert history_calls(bot) == 0

@@ -154,7 +154,10 @@ def test_quoted_help_is_a_member() -> None:
             f"{JANE} form:2024-01-01",
             "Unknown option `form:`: use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`.",
         ),
-        (f"{JANE} Pages:2", "Unknown option `Pages:`: use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`."),
+        (
+            f"{JANE} Pages:2",
+            "Unknown option `Pages:`: use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`.",
+        ),
         (
             f"{JANE} foo",
             "I don't understand `foo`: after the member come only dates and options "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
@@ -147,7 +148,7 @@ _ids = st.text(_id_chars, min_size=1, max_size=MAX_FIND_LENGTH).filter(
 @settings(max_examples=400, deadline=None)
 @given(member=members, wanted=_ids, quoted=st.booleans(), colon=st.booleans())
 def test_any_purchase_id_is_found_as_typed_and_survives_a_button(
-    member: object, wanted: str, quoted: bool, colon: bool
+    member: Any, wanted: str, quoted: bool, colon: bool
 ) -> None:
     text_of_member = member.text
     shown = f'"{wanted}"' if quoted else wanted

@@ -12,9 +12,19 @@ from bot.cards.purchases import FOUND_MARK
 from bot.crowdtwist.models import Purchase
 from bot.query.model import Only
 from bot.sandbox.data import DEMO_MEMBERS
-from bot.slack_ids import EXPORT_ACTION, NEXT_PAGE_ACTION, PREV_PAGE_ACTION
+from bot.slack_ids import (
+    EXPORT_ACTION,
+    FORM_FIND_ACTION,
+    FORM_FIND_BLOCK,
+    FORM_MEMBER_ACTION,
+    FORM_MEMBER_BLOCK,
+    FORM_ONLY_ACTION,
+    FORM_ONLY_BLOCK,
+    NEXT_PAGE_ACTION,
+    PREV_PAGE_ACTION,
+)
 from tests.conftest import RunningBot
-from tests.support.e2e_helpers import button, has_button, response_posts, text_of
+from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 
 HANA = next(m for m in DEMO_MEMBERS if m.key == "hana")
 SERVED = [Purchase.model_validate(p.as_history_row()) for p in HANA.purchases]
@@ -214,3 +224,65 @@ async def test_wrong_words_are_answered_at_once_without_crowdtwist(
     assert expected in text_of(sent.response.json())
     await asyncio.sleep(0.05)
     assert history_calls(bot) == 0
+
+
+async def test_after_a_burst_of_30_lookups_every_next_is_answered_from_memory(
+    bot: RunningBot,
+) -> None:
+    bot.sandbox.faults.latency_seconds = 0.15
+    queries = [
+        f"{email} until 2026-10-{day:02d}"
+        for email in (HANA.email, "dev.patel@example.com")
+        for day in range(1, 16)
+    ]
+    sent = await asyncio.gather(*(bot.driver.command(q) for q in queries))
+    cards = [
+        (await response_posts(bot.slack, s.token))[0] for s in sent
+    ]  # 30 cards, each with a Next button
+    await asyncio.sleep(3.0)  # the prefetches queued behind the burst finish meanwhile
+    before = len(bot.sandbox.requests)
+    clicks = await asyncio.gather(
+        *(bot.driver.click(NEXT_PAGE_ACTION, button(c, NEXT_PAGE_ACTION)["value"]) for c in cards)
+    )
+    for click in clicks:
+        (page2,) = await response_posts(bot.slack, click.token)
+        assert "Page 2 of" in text_of(page2)
+    later = [r for r in bot.sandbox.requests[before:] if r.path.endswith("/purchases")]
+    # Every Next from the cache: what was asked for since is only the pages after them.
+    assert all(r.query.get("page") == "3" for r in later)
+    assert bot.services.crowdtwist.stats.prefetches >= 30
+
+
+def form_values(member: str, find: str | None, only: str | None) -> dict[str, Any]:
+    """The form's state as Slack sends it: untouched fields carry nulls."""
+    option = {"text": {"type": "plain_text", "text": only}, "value": only} if only else None
+    return {
+        FORM_MEMBER_BLOCK: {FORM_MEMBER_ACTION: {"type": "plain_text_input", "value": member}},
+        FORM_FIND_BLOCK: {FORM_FIND_ACTION: {"type": "plain_text_input", "value": find}},
+        FORM_ONLY_BLOCK: {FORM_ONLY_ACTION: {"type": "static_select", "selected_option": option}},
+    }
+
+
+async def test_the_form_finds_a_purchase_or_filters(bot: RunningBot) -> None:
+    sent = await bot.driver.command("", trigger_id="trig-form")
+    (opened,) = await api_calls(bot.slack, "views.open")
+    view = opened.message["view"]
+    assert "Purchase id" in text_of(view) and "Show only" in text_of(view)
+
+    both = await bot.driver.submit_view(view, form_values(HANA.email, "NW-1", "capped"))
+    assert FORM_FIND_BLOCK in both.response.json()["errors"]
+    wrong = await bot.driver.submit_view(view, form_values(HANA.email, None, "everything"))
+    assert FORM_ONLY_BLOCK in wrong.response.json()["errors"]
+    assert history_calls(bot) == 0
+
+    wanted = SERVED[57].purchase_id
+    found = await bot.driver.submit_view(view, form_values(HANA.email, f" {wanted} ", "all"))
+    assert found.response.status_code == 200 and found.response.text == ""
+    (card,) = await response_posts(bot.slack, sent.token)
+    assert f"Found {wanted} on page 6 of 21" in text_of(card)
+
+    filtered = await bot.driver.submit_view(view, form_values(HANA.email, None, "awaiting"))
+    assert filtered.response.status_code == 200
+    cards = await response_posts(bot.slack, sent.token, count=2)
+    kept = sum(matches(p, Only.AWAITING) for p in SERVED)
+    assert f"{kept} of 203 purchases have points awaiting" in text_of(cards[-1])

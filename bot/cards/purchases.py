@@ -279,7 +279,7 @@ def purchase_card(
     allow_export: bool = True,
     share: ShareTarget | None = None,
     shared_by: str | None = None,
-    summary: str | None = None,
+    summary: tuple[str, str] | None = None,
     notes: Sequence[str] = (),
     marked: int | None = None,
 ) -> Message:
@@ -287,8 +287,9 @@ def purchase_card(
 
     ``share`` (a private card) adds a Share button; ``shared_by`` (a shared copy) names who
     shared it in a context line and in the fallback text. A find or a filter gives the line
-    that replaces the count and position (``summary``), context lines under it (``notes``:
-    the range's totals) and the row it found (``marked``, its index on the page).
+    that replaces the count and position (``summary``: mrkdwn, and plain words for the
+    fallback text), context lines under it (``notes``: the range's totals) and the row it
+    found (``marked``, its index on the page).
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
@@ -305,7 +306,7 @@ def purchase_card(
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
         position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
-        blocks.append(_section(summary or f"*{total}*  ·  {position}"))
+        blocks.append(_section(summary[0] if summary else f"*{total}*  ·  {position}"))
         blocks.extend(_context(note) for note in notes)
         blocks.append(_divider())
         blocks.extend(
@@ -317,7 +318,8 @@ def purchase_card(
             buttons.append(_page_button("Export CSV", EXPORT_ACTION, query, 1))
         if buttons:
             blocks.append(_divider())
-        text = f"Purchases for {who} ({_searched_as(query)}): {total}, {position.lower()}"
+        said = summary[1] if summary else f"{total}, {position.lower()}"
+        text = f"Purchases for {who} ({_searched_as(query)}): {said}"
     elif paging.total > 0:
         note = _out_of_range_note(query, paging)
         blocks.append(_section(note))

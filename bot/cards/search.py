@@ -89,11 +89,12 @@ def totals_line(totals: RangeTotals) -> str:
     return line
 
 
-def found_line(find: str, page: int, pages: int, total: int) -> str:
-    """``Found NW-400026 on page 3 of 21``, the line that heads a found purchase's page."""
+def found_line(find: str, page: int, pages: int, total: int) -> tuple[str, str]:
+    """``Found NW-400026 on page 3 of 21``, the line that heads a found purchase's page
+    (mrkdwn, and the same words for the fallback text)."""
     shown = escape(clip(find, _FOUND_SHOWN))
     where = f"Found {shown} on page {_figure(page)} of {_figure(max(pages, page))}"
-    return f":mag: *{where}*  ·  {_count(total, 'purchase')}"
+    return f":mag: *{where}*  ·  {_count(total, 'purchase')}", where
 
 
 def found_card(
@@ -190,10 +191,9 @@ def filtered_card(
         message["text"] = f"{who}: {text}"
         return message
     pages = math.ceil(len(matching) / PAGE_SIZE)
-    summary = (
-        f"*{_figure(len(matching))} of {_count(gathered, 'purchase')} {only.phrase}*"
-        f"  ·  Page {_figure(query.page)} of {_figure(pages)}"
-    )
+    kept = f"{_figure(len(matching))} of {_count(gathered, 'purchase')} {only.phrase}"
+    position = f"Page {_figure(query.page)} of {_figure(pages)}"
+    summary = (f"*{kept}*  ·  {position}", f"{kept}, {position.lower()}")
     return purchase_card(
         query,
         matches_page(matching, query.page),

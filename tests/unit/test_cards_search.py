@@ -112,6 +112,7 @@ def test_found_card_marks_the_row_and_says_where() -> None:
     assert_valid_message(card)
     text = render_text(card)
     assert "Found NW-6 on page 3 of 21" in text
+    assert card["text"].endswith("(searched as email): Found NW-6 on page 3 of 21")
     marked = [line for line in text.splitlines() if FOUND_MARK.strip() in line]
     assert len(marked) == 1 and "`NW-6`" in marked[0]
     found = buttons(card)
@@ -157,6 +158,7 @@ def test_filtered_card_pages_over_the_matches() -> None:
     assert_valid_message(first)
     text = render_text(first)
     assert "*14 of 203 purchases have points awaiting*  ·  Page 1 of 2" in text
+    assert first["text"].endswith(": 14 of 203 purchases have points awaiting, page 1 of 2")
     assert "Over the range's 14 purchases" in text
     assert all(f"`A-{i}`" in text for i in range(10)) and "`A-10`" not in text
     nxt = decoded(buttons(first)[NEXT_PAGE_ACTION])
@@ -198,8 +200,8 @@ def test_progress_note() -> None:
 
 
 def test_found_line_clips_a_long_id() -> None:
-    line = found_line("&" * MAX_FIND_LENGTH, MAX_PAGE, MAX_PAGE, 10**9)
-    assert len(line) < 600 and "&amp;" in line
+    line, words = found_line("&" * MAX_FIND_LENGTH, MAX_PAGE, MAX_PAGE, 10**9)
+    assert len(line) < 600 and "&amp;" in line and words in line
 
 
 def test_the_form_has_the_purchase_id_and_show_only() -> None:

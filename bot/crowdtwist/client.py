@@ -299,8 +299,8 @@ class CrowdTwistClient:
         Failures are only logged at DEBUG; the person's own request will retry and report
         them. Must be called from a running event loop.
         """
-        if self._closed or self._cache is None:
-            return  # without a cache a prefetched page would be thrown away
+        if self._closed or self._cache is None or self._max_prefetches == 0:
+            return  # without a cache a prefetched page would be thrown away; 0: no prefetch
         for page in pages:
             if page < 1:
                 continue

@@ -21,6 +21,10 @@ Grammar decisions, so the language stays unambiguous:
   because their inclusiveness is a guess.
 * Keywords and options are case-insensitive and work with or without the colon
   (``from:2024-03-01`` = ``from 2024-03-01``); each end, the type and the page may be set once.
+* ``find:<purchase id>`` takes any one word, or a quoted id (``find:"EU 42"``, the one place
+  a quote may follow a colon); ``only:`` takes ``awaiting``, ``capped`` or ``short``. Each is
+  set once, and at most one of ``page:``, ``find:`` and ``only:`` is given: a find picks its
+  own page, and a filter's pages are pages of its matches.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +28,7 @@ from bot.slack_ids import (
 from tests.conftest import RunningBot
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 
+PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 HANA = next(m for m in DEMO_MEMBERS if m.key == "hana")
 SERVED = [Purchase.model_validate(p.as_history_row()) for p in HANA.purchases]
 """What the sandbox serves for Hana, newest first: 203 purchases, 21 pages."""
@@ -286,3 +289,27 @@ async def test_the_form_finds_a_purchase_or_filters(bot: RunningBot) -> None:
     cards = await response_posts(bot.slack, sent.token, count=2)
     kept = sum(matches(p, Only.AWAITING) for p in SERVED)
     assert f"{kept} of 203 purchases have points awaiting" in text_of(cards[-1])
+
+
+async def test_slacks_own_view_submission_with_null_fields_reaches_the_find(
+    bot: RunningBot,
+) -> None:
+    # bolt-python's view_submission fixture (an Enterprise Grid team, W… user, an empty
+    # response_urls), carried with our form's blocks: Slack sends null for untouched fields.
+    payload = json.loads((PAYLOADS / "view_submission_bolt_python.json").read_text())
+    sent = await bot.driver.command("", trigger_id="trig-form")
+    (opened,) = await api_calls(bot.slack, "views.open")
+    ours = opened.message["view"]
+    wanted = SERVED[101].purchase_id
+    values = form_values(HANA.email, wanted, None)
+    values[FORM_ONLY_BLOCK][FORM_ONLY_ACTION]["selected_option"] = None
+    payload["view"].update(
+        callback_id=ours["callback_id"],
+        private_metadata=ours["private_metadata"],
+        blocks=ours["blocks"],
+        state={"values": values},
+    )
+    submitted = await bot.driver.interactive(payload, token="none")
+    assert submitted.response.status_code == 200 and submitted.response.text == ""
+    (card,) = await response_posts(bot.slack, sent.token)
+    assert f"Found {wanted} on page 11 of 21" in text_of(card)

@@ -150,14 +150,9 @@ async def answer_lookup(
     """
     started = time.perf_counter()
     outcome, results, total = "ok", None, None
-    page, shown = None, query
+    card: Card | None = None
     try:
-        if query.gathers:
-            searched = await _search(services, query, deliver, share, shared_by)
-            message, results, total = searched.message, searched.results, searched.total
-            page, shown = searched.page, searched.shown
-        else:
-            page = await fetch_page(services, query)
+        card = await render_card(services, query, share=share, shared_by=shared_by, deliver=deliver)
     except CrowdTwistError as error:
         log_failure(services, error, query)
         outcome = error.kind.value
@@ -167,16 +162,12 @@ async def answer_lookup(
         outcome = "internal_error"
         message, answer = cards.internal_error_message(), Answer.ERROR
     else:
-        if not query.gathers:
-            assert page is not None
-            results, total = len(page.purchases), page.paging.total
-            message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
-        answer = Answer.CARD
+        message, results, total, answer = card.message, card.results, card.total, Answer.CARD
     latency_ms = round((time.perf_counter() - started) * 1000)
     await deliver(message, answer)
-    if answer is Answer.CARD:
-        if page is not None:
-            prefetch_neighbours(services, shown, page)
+    if card is not None:
+        if card.page is not None:
+            prefetch_neighbours(services, card.shown, card.page)
         if entry in NEW_LOOKUP_ENTRIES:
             await services.recent.record(actor.user_id, query)
     event = services.audit.event(
@@ -184,7 +175,7 @@ async def answer_lookup(
         outcome,
         actor,
         query=query,
-        page=shown.page,
+        page=(card.shown if card else query).page,
         results=results,
         total=total,
         latency_ms=latency_ms,
@@ -200,9 +191,10 @@ def _search_word(query: PurchaseQuery) -> str:
 
 
 @dataclass(frozen=True)
-class _Searched:
-    """A find's or a filter's answer: the message, the page shown (for prefetching) and the
-    query that page answers, and the figures for the audit line."""
+class Card:
+    """What a query is answered with: the message, the CrowdTwist page it shows and the
+    query that page answers (for prefetching its neighbours; none for a filter or a find
+    that found nothing), and the figures for the audit line."""
 
     message: Message
     results: int
@@ -211,13 +203,30 @@ class _Searched:
     page: PurchasePage | None = None
 
 
+async def render_card(
+    services: Services,
+    query: PurchaseQuery,
+    *,
+    share: ShareTarget | None = None,
+    shared_by: str | None = None,
+    deliver: Deliver | None = None,
+) -> Card:
+    """The card for ``query``: its page, or a find's or a filter's answer over the gathered
+    range (progress notes through ``deliver`` when it takes long). Raises CrowdTwistError."""
+    if query.gathers:
+        return await _search(services, query, deliver, share, shared_by)
+    page = await fetch_page(services, query)
+    message = cards.purchase_card(query, page, share=share, shared_by=shared_by)
+    return Card(message, len(page.purchases), page.paging.total, query, page)
+
+
 async def _search(
     services: Services,
     query: PurchaseQuery,
-    deliver: Deliver,
+    deliver: Deliver | None,
     share: ShareTarget | None,
     shared_by: str | None,
-) -> _Searched:
+) -> Card:
     """Gather the range (showing progress past a second) and answer the find or filter."""
     find = query.find
     stop: Stop | None = None
@@ -240,7 +249,7 @@ async def _search(
             share=share,
             shared_by=shared_by,
         )
-        return _Searched(message, len(matching), history.total, query)
+        return Card(message, len(matching), history.total, query)
     located = _locate(history, find)
     if located is None:
         busy = history.busy
@@ -252,7 +261,7 @@ async def _search(
             cap=services.settings.export_max_pages if history.capped else None,
             busy_seconds=(busy.retry_after or 1.0) if busy is not None else None,
         )
-        return _Searched(message, 0, history.total, query)
+        return Card(message, 0, history.total, query)
     number, row = located
     page = history.read[number]
     message = cards.found_card(
@@ -265,7 +274,7 @@ async def _search(
         share=share,
         shared_by=shared_by,
     )
-    return _Searched(message, 1, history.total, query.plain(number), page)
+    return Card(message, 1, history.total, query.plain(number), page)
 
 
 def _row_of(page: PurchasePage, find: str, *, exact: bool) -> int | None:
@@ -289,9 +298,10 @@ def _locate(history: History, find: str) -> tuple[int, int] | None:
 
 class _Progress:
     """``Searching… 8 of 21 pages`` once a gathering has taken a second, replaced in place at
-    most once a second; the last note is delivered before the answer that replaces it."""
+    most once a second; the last note is delivered before the answer that replaces it (no
+    notes without a ``deliver``)."""
 
-    def __init__(self, deliver: Deliver, query: PurchaseQuery) -> None:
+    def __init__(self, deliver: Deliver | None, query: PurchaseQuery) -> None:
         self._deliver = deliver
         self._query = query
         self._now = (0, 0)
@@ -310,11 +320,13 @@ class _Progress:
             if pages > 1 and (read, pages) != shown and read < pages:
                 shown = (read, pages)
                 note = cards.progress_message(self._query, read, pages)
+                assert self._deliver is not None  # no ticker runs without one
                 self._sending = asyncio.ensure_future(self._deliver(note, Answer.PROGRESS))
                 await asyncio.shield(self._sending)
 
     async def __aenter__(self) -> _Progress:
-        self._ticker = asyncio.create_task(self._tick(), name="gathering-progress")
+        if self._deliver is not None:
+            self._ticker = asyncio.create_task(self._tick(), name="gathering-progress")
         return self
 
     async def __aexit__(

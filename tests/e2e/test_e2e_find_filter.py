@@ -24,6 +24,7 @@ from bot.slack_ids import (
     FORM_ONLY_BLOCK,
     NEXT_PAGE_ACTION,
     PREV_PAGE_ACTION,
+    SHARE_ACTION,
 )
 from tests.conftest import RunningBot
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
@@ -313,3 +314,31 @@ async def test_slacks_own_view_submission_with_null_fields_reaches_the_find(
     assert submitted.response.status_code == 200 and submitted.response.text == ""
     (card,) = await response_posts(bot.slack, sent.token)
     assert f"Found {wanted} on page 11 of 21" in text_of(card)
+
+
+async def test_a_shared_filtered_card_is_the_filtered_page_and_pages_over_the_matches(
+    bot: RunningBot,
+) -> None:
+    kept = [p for p in SERVED if matches(p, Only.CAPPED)]
+    (card,) = await ask(bot, f"{HANA.email} only:capped")
+    click = await bot.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
+    (second,) = await response_posts(bot.slack, click.token)
+    shared = await bot.driver.click(SHARE_ACTION, button(second, SHARE_ACTION)["value"])
+    assert shared.response.status_code == 200
+    (posted,) = await api_calls(bot.slack, "chat.postMessage")
+    copy = posted.message
+    assert f"{len(kept)} of 203 purchases were capped" in text_of(copy)
+    assert f"`{kept[PAGE_SIZE].purchase_id}`" in text_of(copy)  # the second page of matches
+    assert "Shared by" in text_of(copy) and not has_button(copy, SHARE_ACTION)
+    calls = history_calls(bot)
+    back = await bot.driver.click(
+        PREV_PAGE_ACTION,
+        button(copy, PREV_PAGE_ACTION)["value"],
+        ephemeral=False,
+        message={"ts": posted.result["ts"], "blocks": copy["blocks"]},
+        user="U0COLLEAGUE",
+    )
+    (first,) = await response_posts(bot.slack, back.token)
+    assert "Page 1 of" in text_of(first) and "Shared by" in text_of(first)
+    assert f"`{kept[0].purchase_id}`" in text_of(first)
+    assert history_calls(bot) == calls

@@ -87,6 +87,13 @@ class PurchaseQuery:
         )
 
     @property
+    def search_label(self) -> str | None:
+        """``find:NW-400026`` or ``only:capped`` as the words to show, or None."""
+        if self.find is not None:
+            return f"find:{self.find}"
+        return f"only:{self.only.value}" if self.only is not None else None
+
+    @property
     def gathers(self) -> bool:
         """Whether answering it reads more than one page (a find or a filter)."""
         return self.find is not None or self.only is not None

@@ -244,3 +244,15 @@ def test_any_filtered_card_stays_within_block_kits_limits(
         share=TARGET,
     )
     assert_valid_message(card)
+
+
+def test_the_lookup_line_and_app_home_name_the_find_or_filter() -> None:
+    find = PurchaseQuery(JANE, IdType.EMAIL, find="NW-1")
+    only = PurchaseQuery(JANE, IdType.EMAIL, only=Only.CAPPED)
+    assert render_text(
+        cards.not_found_message(find, searched=1, read=1, pages=1, cap=None, busy_seconds=None)
+    ).endswith("`jane@example.com`, searched as email, `find:NW-1`")
+    home = cards.home_view([(find, 1_700_000_000.0), (only, 1_700_000_000.0)])
+    assert_valid_view(home)
+    text = render_text(home)
+    assert "all dates  ·  `find:NW-1`" in text and "all dates  ·  `only:capped`" in text

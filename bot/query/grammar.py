@@ -33,6 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from bot.crowdtwist.models import IdType
 from bot.query.dates import ISO_DAY, ISO_MONTH, UNITS, Period, date_phrase_at
@@ -127,6 +128,7 @@ _PHONE_NEXT_TOKEN = re.compile(r"[0-9().\-]*[0-9][0-9().\-]*")
 _DATE_LIKE_TOKEN = re.compile(
     r"[0-9]{4}-[0-9]{1,2}(?:-[0-9]{1,2})?|[0-9]{1,2}[./\-][0-9]{1,2}[./\-][0-9]{2,4}"
 )
+_T = TypeVar("_T")
 _OPTION_LIKE = re.compile(r"([A-Za-z][A-Za-z_\-]*):.*", re.DOTALL)
 
 
@@ -306,44 +308,30 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
             if word not in _START_KEYS:
                 ends.append((i, period.last, source))
             i = after
-        elif word in ("type", "page"):
-            value = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].plain else None
-            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
-            if word == "type":
-                named = _read_type(value, source)
-                if isinstance(named, UsageError):
-                    return named
-                if kind:
-                    return _twice("type", kind[1], source)
-                kind = (named, source)
-            else:
-                number = _read_page(value, source)
-                if isinstance(number, UsageError):
-                    return number
-                if page:
-                    return _twice("page", page[1], source)
-                page = (number, source)
-            i += 2
+        elif word == "type":
+            value, source = _option_value(tokens, i)
+            kind_set = _once("type", kind, _read_type(value, source), source)
+            if isinstance(kind_set, UsageError):
+                return kind_set
+            kind, i = kind_set, i + 2
+        elif word == "page":
+            value, source = _option_value(tokens, i)
+            page_set = _once("page", page, _read_page(value, source), source)
+            if isinstance(page_set, UsageError):
+                return page_set
+            page, i = page_set, i + 2
         elif word == "find":
-            value = tokens[i + 1] if i + 1 < len(tokens) else None
-            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
-            wanted = _read_find(value, source)
-            if isinstance(wanted, UsageError):
-                return wanted
-            if find:
-                return _twice("purchase to find", find[1], source)
-            find = (wanted, source)
-            i += 2
+            value, source = _option_value(tokens, i, quoted=True)
+            find_set = _once("purchase to find", find, _read_find(value, source), source)
+            if isinstance(find_set, UsageError):
+                return find_set
+            find, i = find_set, i + 2
         elif word == "only":
-            value = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].plain else None
-            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
-            chosen = _read_only(value, source)
-            if isinstance(chosen, UsageError):
-                return chosen
-            if only:
-                return _twice("filter", only[1], source)
-            only = (chosen, source)
-            i += 2
+            value, source = _option_value(tokens, i)
+            only_set = _once("filter", only, _read_only(value, source), source)
+            if isinstance(only_set, UsageError):
+                return only_set
+            only, i = only_set, i + 2
         else:
             found = date_phrase_at(tokens, i, today, allow_year=False)
             if isinstance(found, UsageError):
@@ -389,6 +377,27 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
         find[0] if find else None,
         only[0] if only else None,
     )
+
+
+def _option_value(
+    tokens: Sequence[Token], i: int, *, quoted: bool = False
+) -> tuple[Token | None, str]:
+    """The value after the option at ``i`` (a plain word; quoted too when ``quoted``), and
+    the option as typed."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    value = after if after is not None and (after.plain or quoted) else None
+    return value, as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
+
+
+def _once(
+    name: str, before: tuple[_T, str] | None, read: _T | UsageError, source: str
+) -> tuple[_T, str] | UsageError:
+    """An option's value with how it was typed, or why not (unreadable, or set twice)."""
+    if isinstance(read, UsageError):
+        return read
+    if before is not None:
+        return _twice(name, before[1], source)
+    return read, source
 
 
 def _one_of(

@@ -28,6 +28,7 @@ from bot.slack_ids import (
 )
 from tests.support.blockkit_rules import assert_valid_message, assert_valid_view
 from tests.support.render import render_text
+from tests.unit.test_cards import buttons
 
 JANE = "jane@example.com"
 TARGET = ShareTarget("C0123456789")
@@ -53,15 +54,6 @@ AWAITING = row("awaiting", 300, 100, 200)
 CAPPED = row("capped", 900, 500, 0)
 BOTH = row("both", 900, 300, 100)  # 500 over the cap and 100 awaiting
 UNKNOWN = row("unknown", 100, None, None)
-
-
-def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for block in message["blocks"]:
-        for element in [*block.get("elements", []), block.get("accessory")]:
-            if isinstance(element, dict) and element.get("type") == "button":
-                found[element["action_id"]] = element
-    return found
 
 
 def decoded(button: dict[str, Any]) -> PurchaseQuery:

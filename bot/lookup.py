@@ -257,7 +257,7 @@ async def _search(
             query,
             searched=history.searched(),
             read=len(history.read),
-            pages=history.pages,
+            pages=max(history.pages, len(history.read)),
             cap=services.settings.export_max_pages if history.capped else None,
             busy_seconds=(busy.retry_after or 1.0) if busy is not None else None,
         )

@@ -177,7 +177,7 @@ def filtered_card(
 ) -> Message:
     """Page ``query.page`` of the purchases ``query.only`` keeps, or why there are none."""
     only = query.only or Only.SHORT
-    notes = [totals_line(totals)] if totals else []
+    notes = [totals_line(totals)] if totals and totals.purchases else []
     if capped_at is not None:
         notes.append(
             f"Only the newest {_count(capped_at, 'page')} were read (`EXPORT_MAX_PAGES`): "

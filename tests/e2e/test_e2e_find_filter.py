@@ -364,3 +364,12 @@ async def test_a_shared_filtered_card_is_the_filtered_page_and_pages_over_the_ma
     assert "Page 1 of" in text_of(first) and "Shared by" in text_of(first)
     assert f"`{kept[0].purchase_id}`" in text_of(first)
     assert history_calls(bot) == calls
+
+
+async def test_a_member_without_purchases_is_searched_plainly(bot: RunningBot) -> None:
+    (found,) = await ask(bot, "ben.okafor@example.com find:NW-1")
+    assert "among the 0 purchases searched (1 of 1 page)" in text_of(found)
+    (filtered,) = await ask(bot, "ben.okafor@example.com only:short")
+    text = text_of(filtered)
+    assert "None of the 0 purchases are short of points" in text
+    assert "Over the range" not in text

@@ -337,7 +337,8 @@ class _Progress:
     ) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A note that failed is no reason to lose the answer: it is only a note.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._ticker
         if self._sending is not None:
             with contextlib.suppress(Exception):

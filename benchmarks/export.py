@@ -1,7 +1,7 @@
 """Export time: every page of the 213-purchase demo member, bounded concurrency vs one at a time.
 
 Runs the sandbox in-process with an injected latency (default 150 ms) and times
-``bot.export.gather_history`` (what the Export CSV button runs) with the configured
+``bot.history.gather`` (what the Export CSV button runs) with the configured
 concurrency against the baseline of one page at a time, in the same run, cache off.
 
     python -m benchmarks.export [--latency-ms 150] [--concurrency 5] [--repeat 3]
@@ -16,7 +16,8 @@ import time
 
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.models import IdType
-from bot.export import gather_history, to_csv
+from bot.export import to_csv
+from bot.history import gather
 from bot.query import PurchaseQuery
 from bot.sandbox import DEFAULT_API_KEY, SandboxServer
 
@@ -28,7 +29,7 @@ async def time_export(base_url: str, concurrency: int) -> tuple[float, int, int]
     async with CrowdTwistClient(base_url, DEFAULT_API_KEY, cache_ttl_seconds=0) as client:
         query = PurchaseQuery(member=MEMBER, id_type=IdType.EMAIL)
         started = time.perf_counter()
-        export = await gather_history(client, query, max_pages=1000, concurrency=concurrency)
+        export = await gather(client, query, max_pages=1000, concurrency=concurrency)
         content = to_csv(export.purchases)
         return time.perf_counter() - started, len(export.purchases), len(content.encode())
 

@@ -22,7 +22,7 @@ from bot.crowdtwist.receipts import (
     ReceiptPage,
     receipt_history,
 )
-from bot.export import pages_after_the_first
+from bot.history import pages_after_the_first
 from bot.lookup import Answer, Deliver, audit_answer, log_failure
 from bot.query import PurchaseQuery
 from bot.services import Services

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 RESPONSE_URL_TIMEOUT_SECONDS = 10
 """A ``response_url`` post that takes longer is given up (and the answer goes elsewhere)."""
+PROGRESS_NOTES_IN_PLACE = 3
+"""Progress notes one click's ``response_url`` carries at most (it takes 5 posts in all)."""
 SLACK_RETRY_AFTER_MAX_SECONDS = 3.0
 """The longest the bot waits on Slack's ``Retry-After`` before trying again (20 s was seen)."""
 
@@ -194,18 +196,36 @@ def via_response_url(
     """Deliver through a ``response_url``: a card replaces the original when ``in_place``;
     an error is always a separate private note (a failed click keeps the card).
 
+    Progress notes: on a click (``in_place``) each replaces the card, then the next note, and
+    the answer replaces the last, at most :data:`PROGRESS_NOTES_IN_PLACE` of them so the
+    ``response_url``'s 5 posts always leave room for the answer. A command's ``response_url``
+    cannot replace the reply it produced, so there one note at most is posted and the answer
+    follows it (asked to replace it, which Slack may or may not do).
+
     When Slack refuses the ``response_url`` (404, 5xx, a timeout), the answer goes into the
     conversation instead (``chat.postEphemeral``, or visible when configured), and as the
     last resort into the person's DM with the bot: an answer is never silently lost.
     """
 
+    progress_shown = False
+    notes_left = PROGRESS_NOTES_IN_PLACE if in_place else 1
+
     async def deliver(message: Message, answer: Answer) -> bool:
+        nonlocal progress_shown, notes_left
+        # After a progress note every answer takes its place (an error too: the card it
+        # would have kept is already gone).
+        replace = (in_place and answer.may_replace) or progress_shown
+        if answer is Answer.PROGRESS:
+            if notes_left <= 0:
+                return False
+            notes_left -= 1
+            posted = await post_to_response_url(
+                services, url, message, replace_original=replace, private=True
+            )
+            progress_shown = progress_shown or posted
+            return posted  # a note is never worth a fallback route
         if await post_to_response_url(
-            services,
-            url,
-            message,
-            replace_original=in_place and answer.may_replace,
-            private=answer.private,
+            services, url, message, replace_original=replace, private=answer.private
         ):
             return True
         client, user = services.slack, actor.user_id

@@ -17,7 +17,7 @@ from typing import Any, Final
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import MemberPoints
-from bot.export import Export
+from bot.history import History
 from bot.query import PurchaseQuery, query_from_form
 
 STEP_CALLBACK_ID: Final = "lookup_purchase_history"
@@ -166,7 +166,7 @@ def _plural(count: int, word: str) -> str:
 
 def step_outputs(
     query: PurchaseQuery,
-    history: Export,
+    history: History,
     *,
     cap_pages: int,
     points: MemberPoints | None = None,

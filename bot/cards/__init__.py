@@ -5,11 +5,12 @@ asks this package for the Block Kit to send. Every piece of outside text (what a
 what CrowdTwist answered) goes into mrkdwn through :func:`bot.blockkit.escape` only, and every
 output stays within Block Kit's limits whatever the data (``tests/unit/test_cards.py``).
 
-``purchases`` is the card, ``details`` the Details modal, ``forms`` the lookup form,
-``messages`` the short messages, ``points`` the points line and ledger, ``receipts`` the
-receipts message and the receipt modal, ``share`` the notes around Share, ``home`` the App
-Home tab, ``parts`` what they are all built from. Every public name is here too, so
-``from bot import cards; cards.purchase_card(...)`` reads as before.
+``purchases`` is the card, ``search`` what find and filter add to it, ``details`` the
+Details modal, ``forms`` the lookup form, ``messages`` the short messages, ``points`` the
+points line and ledger, ``receipts`` the receipts message and the receipt modal, ``share`` the
+notes around Share, ``home`` the App Home tab, ``parts`` what they are all built from. Every
+public name is here too, so ``from bot import cards; cards.purchase_card(...)`` reads as
+before.
 """
 
 from bot.cards.details import (
@@ -61,6 +62,14 @@ from bot.cards.receipts import (
     receipts_unavailable_message,
     scanning_inactive_message,
 )
+from bot.cards.search import (
+    RangeTotals,
+    filtered_card,
+    found_card,
+    matches,
+    not_found_message,
+    progress_message,
+)
 from bot.cards.share import share_refused_message, shared_note
 
 __all__ = [
@@ -69,6 +78,7 @@ __all__ = [
     "PAGE_SIZE",
     "RECEIPTS_SHOWN",
     "PurchaseRef",
+    "RangeTotals",
     "ReceiptRef",
     "balance_blocks",
     "choose_member_message",
@@ -81,11 +91,15 @@ __all__ = [
     "export_done_message",
     "export_failed_message",
     "export_started_message",
+    "filtered_card",
+    "found_card",
     "help_message",
     "home_view",
     "internal_error_message",
     "lookup_modal",
+    "matches",
     "no_identifier_message",
+    "not_found_message",
     "page_count",
     "page_failed_message",
     "points_failed_modal",
@@ -93,6 +107,7 @@ __all__ = [
     "points_modal",
     "points_not_shown_modal",
     "points_over_cap",
+    "progress_message",
     "purchase_card",
     "receipt_loading_modal",
     "receipt_missing_modal",

@@ -29,6 +29,12 @@ HOME_LOOKUPS_SHOWN = 10
 """The most recent lookups the Home view lists (each is a section with a button)."""
 
 
+def _search_words(query: PurchaseQuery) -> str:
+    """``  ·  find:NW-400026`` after the dates of a find or a filter, else nothing."""
+    search = query.search_label
+    return f"  ·  {_escaped_code(search, 80)}" if search else ""
+
+
 def _looked_up_at(at: float) -> str:
     """When a lookup was made, in the reader's zone (UTC fallback)."""
     try:
@@ -82,7 +88,7 @@ def home_view(
         for i, (query, at) in enumerate(shown):
             line = (
                 f"{_escaped_code(query.member, _MEMBER_SHOWN)}  ·  "
-                f"{query.range_label or 'all dates'}\n{_looked_up_at(at)}"
+                f"{query.range_label or 'all dates'}{_search_words(query)}\n{_looked_up_at(at)}"
             )
             again = _button(
                 "Open",

@@ -112,7 +112,9 @@ def _searched_as(query: PurchaseQuery) -> str:
 def _lookup_line(query: PurchaseQuery) -> str:
     """The lookup in one mrkdwn line: member, how it was searched, the range."""
     line = f"{_escaped_code(query.member, _MEMBER_SHOWN)}, {_searched_as(query)}"
-    return f"{line}, {query.range_label}" if query.range_label else line
+    line = f"{line}, {query.range_label}" if query.range_label else line
+    search = query.search_label
+    return f"{line}, {_escaped_code(search, _ID_SHOWN)}" if search else line
 
 
 def _range_phrase(query: PurchaseQuery) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,11 +149,18 @@ def _purchase_flags(purchase: Purchase) -> list[str]:
     return flags
 
 
-def _purchase_block(purchase: Purchase, index: int, *, allow_details: bool) -> dict[str, Any]:
+FOUND_MARK = ":mag: *Found:* "
+"""What marks the purchase a ``find:`` was looking for, at the start of its row."""
+
+
+def _purchase_block(
+    purchase: Purchase, index: int, *, allow_details: bool, marked: bool = False
+) -> dict[str, Any]:
     """One purchase: what and when, then its figures in a fixed order, then any flags."""
     awaiting = purchase.points_awaiting_fulfillment
     # One f-string per purchase (ten a card): building lines and joining them cost twice this.
     text = (
+        f"{FOUND_MARK if marked else ''}"
         f"*{_purchase_kind(purchase.purchase_id_type)}* {_escaped_code(purchase.purchase_id)}"
         f"  ·  {_slack_date(purchase.last_date_purchased)}\n"
         f"Total *{_figure(purchase.purchase_total)}*"
@@ -276,6 +284,9 @@ def purchase_card(
     shared_by: str | None = None,
     summary: MemberSummary | None = None,
     allow_receipts: bool = False,
+    headline: tuple[str, str] | None = None,
+    notes: Sequence[str] = (),
+    marked: int | None = None,
 ) -> Message:
     """One page of a member's purchase history as a card, with paging and export buttons.
 
@@ -283,7 +294,10 @@ def purchase_card(
     shared it in a context line and in the fallback text; ``summary`` puts the member's
     points line under the header and a Points button beside Export; ``allow_receipts`` adds
     Receipts (the member's receipt scans, over the card's dates), even when no purchase is
-    listed: a scan that scored nothing never shows up as a purchase.
+    listed: a scan that scored nothing never shows up as a purchase. A find or a filter gives
+    the line that replaces the count and position (``headline``: mrkdwn, and plain words for
+    the fallback text), context lines under it (``notes``: the range's totals) and the row it
+    found (``marked``, its index on the page).
     """
     paging = page.paging
     who = f"{escape(clip(query.member, _MEMBER_SHOWN))}{_range_phrase(query)}"
@@ -301,10 +315,11 @@ def purchase_card(
     if page.purchases:
         total = _count(max(paging.total, len(page.purchases)), "purchase")
         position = f"Page {_figure(query.page)} of {_figure(max(page_count(paging), 1))}"
-        blocks.append(_section(f"*{total}*  ·  {position}"))
+        blocks.append(_section(headline[0] if headline else f"*{total}*  ·  {position}"))
+        blocks.extend(_context(note) for note in notes)
         blocks.append(_divider())
         blocks.extend(
-            _purchase_block(purchase, i, allow_details=allow_details)
+            _purchase_block(purchase, i, allow_details=allow_details, marked=i == marked)
             for i, purchase in enumerate(page.purchases[:PAGE_SIZE])
         )
         buttons = _page_buttons(query, paging, out_of_range=False)
@@ -312,7 +327,8 @@ def purchase_card(
             buttons.append(_page_button("Export CSV", EXPORT_ACTION, query, 1))
         if buttons:
             blocks.append(_divider())
-        text = f"Purchases for {who} ({_searched_as(query)}): {total}, {position.lower()}"
+        said = headline[1] if headline else f"{total}, {position.lower()}"
+        text = f"Purchases for {who} ({_searched_as(query)}): {said}"
     elif paging.total > 0:
         note = _out_of_range_note(query, paging)
         blocks.append(_section(note))

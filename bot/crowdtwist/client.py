@@ -115,6 +115,9 @@ _EXPECTED_KEYS: dict[type[BaseModel], frozenset[str]] = {
 }
 _MAIN = "main"
 """The first element of every main-host cache key: those use the main host's cache."""
+PREFETCH_QUEUE = 256
+"""Prefetches waiting for a free slot, at most (the oldest dropped past it): 30 cards at once
+queue 60 pages at most, and each queued entry is a few hundred bytes."""
 
 
 class _NoCookies(httpx.Cookies):
@@ -218,7 +221,8 @@ class CrowdTwistClient:
     is refused as a bad answer without being held in memory; ``max_retries`` is the number
     of extra attempts after the first; ``cache_ttl_seconds`` or ``cache_max_entries`` of 0
     turn the cache off; a prefetch starts only while fewer than ``max_prefetches`` fetches of
-    any kind are in flight (prefetching is spare capacity, shed first under load);
+    any kind are in flight, and waits (up to ``prefetch_queue`` of them, oldest dropped first)
+    until one ends (prefetching is spare capacity, shed first when the budget runs low);
     ``transport`` replaces the default one, aiohttp's pool (:mod:`bot.crowdtwist.transport`).
     ``page_cache`` replaces the in-process cache (e.g. with the one shared through Redis) and
     ``budget`` counts every attempt against a per-minute request limit (None: no limit).
@@ -241,6 +245,7 @@ class CrowdTwistClient:
         cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_prefetches: int = DEFAULT_MAX_PREFETCHES,
+        prefetch_queue: int = PREFETCH_QUEUE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         page_cache: PageCache | None = None,
@@ -253,8 +258,8 @@ class CrowdTwistClient:
             raise ValueError("max_response_bytes must be >= 1")
         if timeout <= 0 or max_retries < 0 or backoff_seconds < 0 or retry_after_max_seconds < 0:
             raise ValueError("timeout must be > 0; retries, backoff and retry cap must be >= 0")
-        if max_connections < 1 or max_prefetches < 0:
-            raise ValueError("max_connections must be >= 1 and max_prefetches >= 0")
+        if max_connections < 1 or max_prefetches < 0 or prefetch_queue < 0:
+            raise ValueError("max_connections must be >= 1; max_prefetches, prefetch_queue >= 0")
         secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         secret = secret.strip()
         if not secret or not secret.isascii() or not secret.isprintable() or " " in secret:
@@ -268,6 +273,7 @@ class CrowdTwistClient:
         self._backoff = backoff_seconds
         self._retry_after_max = retry_after_max_seconds
         self._max_prefetches = max_prefetches
+        self._prefetch_queue = prefetch_queue
         self._max_response_bytes = max_response_bytes
         self._connection_slots = asyncio.Semaphore(max_connections)
         self._http = _CookielessClient(
@@ -297,6 +303,8 @@ class CrowdTwistClient:
         self._budget = budget
         self._inflight: dict[_Key, asyncio.Task[BaseModel]] = {}
         self._prefetching: set[asyncio.Task[BaseModel]] = set()
+        self._queued: dict[_Key, Callable[[], Awaitable[BaseModel]]] = {}
+        """Prefetches waiting for a slot, oldest first (a dict: each page queued once)."""
         self._closed = False
         self.stats = ClientStats()
 
@@ -319,6 +327,7 @@ class CrowdTwistClient:
         if self._closed:
             return
         self._closed = True
+        self._queued.clear()
         tasks = {*self._inflight.values(), *self._prefetching}
         for task in tasks:
             task.cancel()
@@ -370,15 +379,16 @@ class CrowdTwistClient:
     ) -> None:
         """Warm the cache with pages a person is likely to ask for next (fire and forget).
 
-        Pages already cached or in flight are skipped, and a page is prefetched only while
-        fewer than ``max_prefetches`` fetches of any kind are in flight: under load the rest
-        are dropped, not queued, so people's own lookups never wait behind guesses (and
-        httpcore's pool, whose bookkeeping grows with every request in it, stays small).
+        Pages already cached or in flight are skipped, and a page is fetched only while fewer
+        than ``max_prefetches`` fetches of any kind are in flight: past that it waits in a
+        bounded queue and starts as fetches end, so after a burst of lookups every card's
+        neighbours still arrive, while people's own lookups never wait behind guesses. The
+        request budget sheds prefetches first.
         Failures are only logged at DEBUG; the person's own request will retry and report
         them. Must be called from a running event loop.
         """
-        if self._closed or self._cache is None:
-            return  # without a cache a prefetched page would be thrown away
+        if self._closed or self._cache is None or self._max_prefetches == 0:
+            return  # without a cache a prefetched page would be thrown away; 0: no prefetch
         for page in pages:
             if page < 1:
                 continue
@@ -388,16 +398,32 @@ class CrowdTwistClient:
                 return
             if self._cache.peek(key) is not None or key in self._inflight:
                 continue
-            if len(self._inflight) >= self._max_prefetches:
-                log.debug("crowdtwist prefetch skipped: %d fetches in flight", len(self._inflight))
-                return
             fetch = functools.partial(
                 self._fetch, PurchasePage, HISTORY_PATH, path, params, page=page, what="member"
             )
-            task = self._start(key, fetch, PurchasePage, prefetch=True)
-            self._prefetching.add(task)
-            task.add_done_callback(self._prefetch_done)
-            self.stats.prefetches += 1
+            if len(self._inflight) < self._max_prefetches:
+                self._start_prefetch(key, fetch)
+                continue
+            self._queued.pop(key, None)
+            self._queued[key] = fetch
+            if len(self._queued) > self._prefetch_queue:
+                del self._queued[next(iter(self._queued))]
+                log.debug("crowdtwist prefetch dropped: %d waiting", self._prefetch_queue)
+
+    def _start_prefetch(self, key: _Key, fetch: Callable[[], Awaitable[BaseModel]]) -> None:
+        task = self._start(key, fetch, PurchasePage, prefetch=True)
+        self._prefetching.add(task)
+        task.add_done_callback(self._prefetch_done)
+        self.stats.prefetches += 1
+
+    def _start_queued_prefetches(self) -> None:
+        """Start waiting prefetches, oldest first, while slots are free."""
+        while self._queued and len(self._inflight) < self._max_prefetches and not self._closed:
+            key = next(iter(self._queued))
+            fetch = self._queued.pop(key)
+            if key in self._inflight or (self._cache and self._cache.peek(key) is not None):
+                continue
+            self._start_prefetch(key, fetch)
 
     async def member_points(self, member: str, id_type: IdType | str) -> MemberPoints:
         """User Points on the main host: the member's balance, level and points ledger.
@@ -554,6 +580,8 @@ class CrowdTwistClient:
             del self._inflight[key]
         if not task.cancelled():
             task.exception()
+        if self._queued:
+            self._start_queued_prefetches()
 
     def _prefetch_done(self, task: asyncio.Task[BaseModel]) -> None:
         self._prefetching.discard(task)

@@ -20,10 +20,10 @@ from bot import cards
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, bad_response
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.export import gather_history, to_csv
+from bot.export import to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import answer_lookup, log_failure
+from bot.lookup import answer_lookup, gather_range, log_failure
 from bot.query import PurchaseQuery, decode_query
 from bot.replies import delivered, post_to_response_url, via_response_url
 from bot.services import Services
@@ -318,19 +318,17 @@ async def export_history(
     )
     outcome, results, total = "ok", None, None
     try:
-        export = await gather_history(
-            services.crowdtwist,
-            query,
-            max_pages=settings.export_max_pages,
-            concurrency=settings.export_concurrency,
-        )
+        export = (await gather_range(services, query)).or_raise()
     except CrowdTwistError as error:
         log_failure(services, error, query)
         outcome, final = error.kind.value, cards.export_failed_message(query, error)
     else:
-        results, total = len(export.purchases), export.total
+        rows = export.purchases
+        if query.only is not None:  # a filtered card exports what it shows
+            rows = [p for p in rows if cards.matches(p, query.only)]
+        results, total = len(rows), export.total
         final = cards.export_done_message(query, results, export.capped, settings.export_max_pages)
-        content = to_csv(export.purchases)
+        content = to_csv(rows)
         if not await upload_to_dm(client, actor.user_id, query, content, final["text"]):
             outcome, final = "upload_failed", UPLOAD_REFUSED
     await post_to_response_url(services, response_url, final, private=True)

@@ -95,6 +95,8 @@ def to_origin(
     """Deliver where a form or shortcut came from; errors are always private."""
 
     async def deliver(message: Message, answer: Answer) -> bool:
+        if answer is Answer.PROGRESS:
+            return False  # the answer may land where nothing is replaced: no progress notes
         return await answer_at_origin(
             services, client, origin, actor, message, private=answer.private
         )

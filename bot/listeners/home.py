@@ -65,6 +65,8 @@ def to_dm(services: Services, client: AsyncWebClient, user_id: str) -> Deliver:
     """Deliver into the agent's DM with the bot (where a lookup from Home answers)."""
 
     async def deliver(message: Message, answer: Answer) -> bool:
+        if answer is Answer.PROGRESS:
+            return False  # a DM message is not replaced in place: no progress notes there
         return await post_to_dm(client, user_id, message)
 
     return deliver

@@ -19,7 +19,7 @@ from bot import cards
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.listeners.actions import clicked_action, refuse_stale
 from bot.listeners.context import actor_of
-from bot.lookup import drop_summary, fetch_page, log_failure, start_summary, summary_within
+from bot.lookup import log_failure, render_card
 from bot.replies import post_to_response_url
 from bot.services import Services
 from bot.share import ShareRef
@@ -83,26 +83,22 @@ async def _permalink(client: AsyncWebClient, channel: str, ts: str) -> str | Non
 async def share_card(
     services: Services, client: AsyncWebClient, body: dict[str, Any], ref: ShareRef
 ) -> None:
-    """Fetch the page (cached), post it visibly naming the sharer, replace the private card."""
+    """Render the card (its page or a filter's, cached), post it visibly naming the sharer,
+    replace the private card."""
     actor = actor_of(body)
     response_url = body.get("response_url")
     query = ref.query
     outcome, results, total = "ok", None, None
-    summary = start_summary(services, query)  # the private card's, from the cache
     try:
-        page = await fetch_page(services, query)
+        card = await render_card(services, query, shared_by=actor.user_id)
     except CrowdTwistError as error:
-        drop_summary(summary)
         log_failure(services, error, query)
         outcome = error.kind.value
         note = cards.crowdtwist_error_message(error, query)
         await post_to_response_url(services, response_url, note, private=True)
     else:
-        results, total = len(page.purchases), page.paging.total
-        shared = cards.purchase_card(
-            query, page, shared_by=actor.user_id, summary=await summary_within(summary)
-        )
-        ts, error_code = await _post_shared(client, ref, shared)
+        results, total = card.results, card.total
+        ts, error_code = await _post_shared(client, ref, card.message)
         if ts is None:
             log.info("the shared card was refused: %s", error_code)
             outcome = error_code or "slack_error"

@@ -17,10 +17,14 @@ from bot.share import share_target
 from bot.slack_ids import (
     FORM_END_ACTION,
     FORM_END_BLOCK,
+    FORM_FIND_ACTION,
+    FORM_FIND_BLOCK,
     FORM_ID_TYPE_ACTION,
     FORM_ID_TYPE_BLOCK,
     FORM_MEMBER_ACTION,
     FORM_MEMBER_BLOCK,
+    FORM_ONLY_ACTION,
+    FORM_ONLY_BLOCK,
     FORM_START_ACTION,
     FORM_START_BLOCK,
     LOOKUP_VIEW_CALLBACK_ID,
@@ -31,6 +35,8 @@ FIELD_BLOCKS = {
     "id_type": FORM_ID_TYPE_BLOCK,
     "start": FORM_START_BLOCK,
     "end": FORM_END_BLOCK,
+    "find": FORM_FIND_BLOCK,
+    "only": FORM_ONLY_BLOCK,
 }
 
 
@@ -54,22 +60,31 @@ def _text_of(raw: Any) -> str:
     return raw if isinstance(raw, str) else ""
 
 
-def read_form(view: dict[str, Any]) -> tuple[str, str | None, date | None, date | None]:
-    """(member, id type or None, start, end) from the submitted view's state.
+def read_form(
+    view: dict[str, Any],
+) -> tuple[str, str | None, date | None, date | None, str, str | None]:
+    """(member, id type or None, start, end, purchase id, "Show only" choice or None) from
+    the submitted view's state.
 
-    Values come from Slack's clients and are untrusted: a member that is not a string is
-    empty (the form says so), an id type that is not a string is an unknown type.
+    Values come from Slack's clients and are untrusted: a member or purchase id that is not
+    a string is empty (the form says so), a choice that is not a string is an unknown one.
     """
     state = view.get("state")
     values = state.get("values") if isinstance(state, dict) else None
     values = values if isinstance(values, dict) else {}
     member = _text_of(_state_value(values, FORM_MEMBER_BLOCK, FORM_MEMBER_ACTION).get("value"))
-    option = _state_value(values, FORM_ID_TYPE_BLOCK, FORM_ID_TYPE_ACTION).get("selected_option")
-    raw_type = option.get("value") if isinstance(option, dict) else None
-    id_type = raw_type if raw_type is None or isinstance(raw_type, str) else repr(raw_type)[:40]
+    id_type = _choice(values, FORM_ID_TYPE_BLOCK, FORM_ID_TYPE_ACTION)
     start = _date_of(_state_value(values, FORM_START_BLOCK, FORM_START_ACTION).get("selected_date"))
     end = _date_of(_state_value(values, FORM_END_BLOCK, FORM_END_ACTION).get("selected_date"))
-    return member, id_type, start, end
+    find = _text_of(_state_value(values, FORM_FIND_BLOCK, FORM_FIND_ACTION).get("value"))
+    return member, id_type, start, end, find, _choice(values, FORM_ONLY_BLOCK, FORM_ONLY_ACTION)
+
+
+def _choice(values: dict[str, Any], block: str, action: str) -> str | None:
+    """A select's chosen value; one that is not a string reads as an unknown choice."""
+    option = _state_value(values, block, action).get("selected_option")
+    raw = option.get("value") if isinstance(option, dict) else None
+    return raw if raw is None or isinstance(raw, str) else repr(raw)[:40]
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -20,8 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
-from bot.export import gather_history
-from bot.lookup import drop_summary, log_failure, start_summary, summary_within
+from bot.lookup import drop_summary, gather_range, log_failure, start_summary, summary_within
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (
@@ -68,12 +67,7 @@ async def run_step(
     settings = services.settings
     summary = start_summary(services, query)  # beside the pages, for points_total/redeemable
     try:
-        history = await gather_history(
-            services.crowdtwist,
-            query,
-            max_pages=settings.export_max_pages,
-            concurrency=settings.export_concurrency,
-        )
+        history = (await gather_range(services, query)).or_raise()
     except CrowdTwistError as error:
         drop_summary(summary)
         log_failure(services, error, query)

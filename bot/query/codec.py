@@ -11,9 +11,16 @@ from datetime import date
 
 from bot.compact_json import dumps
 from bot.crowdtwist.models import IdType
-from bot.query.model import MAX_BUTTON_VALUE, MAX_MEMBER_LENGTH, MAX_PAGE, PurchaseQuery
+from bot.query.model import (
+    MAX_BUTTON_VALUE,
+    MAX_FIND_LENGTH,
+    MAX_MEMBER_LENGTH,
+    MAX_PAGE,
+    Only,
+    PurchaseQuery,
+)
 
-_ENCODED_KEYS = frozenset({"m", "t", "p", "x", "s", "e"})
+_ENCODED_KEYS = frozenset({"m", "t", "p", "x", "s", "e", "f", "o"})
 _ISO_DATE_EXACT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UNSAFE_MEMBER_CHARS = re.compile("[\x00-\x1f\ud800-\udfff]")
 """C0 controls and lone surrogates: never in a member a button carries."""
@@ -28,6 +35,10 @@ def encode_query(query: PurchaseQuery) -> str:
         data["s"] = query.start.isoformat()
     if query.end:
         data["e"] = query.end.isoformat()
+    if query.find is not None:
+        data["f"] = query.find
+    if query.only is not None:
+        data["o"] = query.only.value
     return dumps(data)
 
 
@@ -37,7 +48,8 @@ def decode_query(value: str | None) -> PurchaseQuery | None:
     Button values come back from Slack's clients and are untrusted: only what
     :func:`encode_query` writes is accepted (known keys, a page from 1 to ``MAX_PAGE``,
     ``YYYY-MM-DD`` dates in order, a non-blank member of at most ``MAX_MEMBER_LENGTH``
-    characters without C0 controls or surrogates).
+    characters without C0 controls or surrogates; a ``find`` id held to the same rules, on
+    page 1 only; a known ``only``, never both).
     """
     if not isinstance(value, str) or not value or len(value) > MAX_BUTTON_VALUE:
         return None
@@ -77,6 +89,12 @@ def decode_query(value: str | None) -> PurchaseQuery | None:
     start, end = dates
     if start and end and end < start:
         return None
+    try:
+        find, only = _find_of(data), _only_of(data)
+    except ValueError:
+        return None
+    if (find is not None and only is not None) or (find is not None and page != 1):
+        return None
     return PurchaseQuery(
         member=member,
         id_type=kind,
@@ -84,4 +102,28 @@ def decode_query(value: str | None) -> PurchaseQuery | None:
         start=start,
         end=end,
         page=page,
+        find=find,
+        only=only,
     )
+
+
+def _find_of(data: dict[str, object]) -> str | None:
+    """The ``find`` id a value carries, or None; ValueError when it is not one we write."""
+    if "f" not in data:
+        return None
+    find = data["f"]
+    if not isinstance(find, str) or not find.strip() or len(find) > MAX_FIND_LENGTH:
+        raise ValueError("bad find")
+    if _UNSAFE_MEMBER_CHARS.search(find):
+        raise ValueError("bad find")
+    return find
+
+
+def _only_of(data: dict[str, object]) -> Only | None:
+    """The ``only`` filter a value carries, or None; ValueError when it is not one we write."""
+    if "o" not in data:
+        return None
+    value = data["o"]
+    if not isinstance(value, str):
+        raise ValueError("bad only")
+    return Only(value)

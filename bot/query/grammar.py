@@ -21,6 +21,10 @@ Grammar decisions, so the language stays unambiguous:
   because their inclusiveness is a guess.
 * Keywords and options are case-insensitive and work with or without the colon
   (``from:2024-03-01`` = ``from 2024-03-01``); each end, the type and the page may be set once.
+* ``find:<purchase id>`` takes any one word, or a quoted id (``find:"EU 42"``, the one place
+  a quote may follow a colon); ``only:`` takes ``awaiting``, ``capped`` or ``short``. Each is
+  set once, and at most one of ``page:``, ``find:`` and ``only:`` is given: a find picks its
+  own page, and a filter's pages are pages of its matches.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from bot.crowdtwist.models import IdType
 from bot.query.dates import ISO_DAY, ISO_MONTH, UNITS, Period, date_phrase_at
@@ -46,10 +51,12 @@ from bot.query.members import (
 )
 from bot.query.model import (
     MAX_COMMAND_LENGTH,
+    MAX_FIND_LENGTH,
     MAX_PAGE,
     Command,
     FormRequest,
     HelpRequest,
+    Only,
     PurchaseQuery,
     ReceiptsRequest,
     UsageError,
@@ -59,10 +66,12 @@ from bot.query.tokens import Token, as_typed, tokenize
 USAGE = (
     "/purchases <member> [<start> [<end>]] [from:<date>] [to:<date>] [type:<id_type>] [page:<n>]"
 )
+SEARCH_USAGE = "/purchases <member> [dates] find:<purchase id> | only:awaiting|capped|short"
 
 HELP_TEXT = f"""\
 */purchases* shows a loyalty member's purchase history.
 `{USAGE}`
+`{SEARCH_USAGE}`
 
 *Member* (always first)
 • `jane@example.com` → email
@@ -84,6 +93,14 @@ HELP_TEXT = f"""\
 • `in 2024`, `in 2024-03`, `on 2024-03-01` → exactly that year, month, day
 • a year alone needs a word: `in 2024`, `from:2023`, `until 2024`
 
+*Find and filter* (read every page of the range; dates still narrow it)
+• `find:NW-400026` → the page holding that purchase, the row marked
+   (also `find NW-400026`; quote spaces: `find:"EU 42"`)
+• `only:awaiting` → purchases with points still awaiting
+• `only:capped` → earned more than awarded + awaiting
+• `only:short` → either; each card shows 10 and the range's totals
+• one of `find:`, `only:` and `page:` at a time
+
 *More*
 • `receipts` → the member's receipt scans and why each scored or not
    (dates narrow them by the day submitted)
@@ -96,14 +113,18 @@ HELP_TEXT = f"""\
 `/purchases jane@example.com last 90 days`
 `/purchases +44 20 7946 0958 2024-01 2024-03`
 `/purchases "EU/42 B" type:3p from:2023 page:2`
-`/purchases jane@example.com receipts last month`"""
+`/purchases jane@example.com receipts last month`
+`/purchases jane@example.com find:NW-400026`
+`/purchases jane@example.com this year only:short`"""
 
 _HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
 _START_KEYS = frozenset({"from", "since", "start"})
 _END_KEYS = frozenset({"to", "until", "end"})
 _EXACT_KEYS = frozenset({"in", "on"})
 _DATE_KEYS = _START_KEYS | _END_KEYS | _EXACT_KEYS
-_KEYS = _DATE_KEYS | {"type", "page"}
+_KEYS = _DATE_KEYS | {"type", "page", "find", "only"}
+_ONLY_CHOICES = "`only:awaiting`, `only:capped` or `only:short`"
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _RELATIVE_WORDS = frozenset({"today", "yesterday", "this", "last"})
 _RECEIPTS_WORD = "receipts"
 
@@ -112,6 +133,7 @@ _PHONE_NEXT_TOKEN = re.compile(r"[0-9().\-]*[0-9][0-9().\-]*")
 _DATE_LIKE_TOKEN = re.compile(
     r"[0-9]{4}-[0-9]{1,2}(?:-[0-9]{1,2})?|[0-9]{1,2}[./\-][0-9]{1,2}[./\-][0-9]{2,4}"
 )
+_T = TypeVar("_T")
 _OPTION_LIKE = re.compile(r"([A-Za-z][A-Za-z_\-]*):.*", re.DOTALL)
 
 
@@ -137,6 +159,8 @@ class _Options:
     end: date | None = None
     kind: IdType | None = None
     page: int = 1
+    find: str | None = None
+    only: Only | None = None
     receipts: bool = False
 
 
@@ -207,6 +231,8 @@ def _lookup(tokens: Sequence[Token], today: date) -> PurchaseQuery | ReceiptsReq
         start=options.start,
         end=options.end,
         page=options.page,
+        find=options.find,
+        only=options.only,
     )
     return ReceiptsRequest(query) if options.receipts else query
 
@@ -250,7 +276,7 @@ def _stray(token: Token) -> UsageError:
     if token.plain and (option := _OPTION_LIKE.fullmatch(text)) and "@" not in text:
         return UsageError(
             f"Unknown option {quote_in_code(option.group(1) + ':')}: "
-            "use `from:`, `to:`, `type:` or `page:`."
+            "use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`."
         )
     if token.plain and text.lower() in ("before", "after"):
         return UsageError(
@@ -264,13 +290,16 @@ def _stray(token: Token) -> UsageError:
 
 
 def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
-    """Dates, ``type:`` and ``page:`` after the member; each end, type and page set once."""
+    """Dates, ``type:``, ``page:``, ``find:`` and ``only:`` after the member; each set once,
+    and at most one of ``page:``, ``find:`` and ``only:``."""
     starts: list[tuple[int, date, str]] = []
     ends: list[tuple[int, date, str]] = []
     bare: list[tuple[int, Period, str]] = []
     kind: tuple[IdType, str] | None = None
     page: tuple[int, str] | None = None
     receipts: str | None = None
+    find: tuple[str, str] | None = None
+    only: tuple[Only, str] | None = None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -293,24 +322,30 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
             if word not in _START_KEYS:
                 ends.append((i, period.last, source))
             i = after
-        elif word in ("type", "page"):
-            value = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].plain else None
-            source = as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
-            if word == "type":
-                named = _read_type(value, source)
-                if isinstance(named, UsageError):
-                    return named
-                if kind:
-                    return _twice("type", kind[1], source)
-                kind = (named, source)
-            else:
-                number = _read_page(value, source)
-                if isinstance(number, UsageError):
-                    return number
-                if page:
-                    return _twice("page", page[1], source)
-                page = (number, source)
-            i += 2
+        elif word == "type":
+            value, source = _option_value(tokens, i)
+            kind_set = _once("type", kind, _read_type(value, source), source)
+            if isinstance(kind_set, UsageError):
+                return kind_set
+            kind, i = kind_set, i + 2
+        elif word == "page":
+            value, source = _option_value(tokens, i)
+            page_set = _once("page", page, _read_page(value, source), source)
+            if isinstance(page_set, UsageError):
+                return page_set
+            page, i = page_set, i + 2
+        elif word == "find":
+            value, source = _option_value(tokens, i, quoted=True)
+            find_set = _once("purchase to find", find, _read_find(value, source), source)
+            if isinstance(find_set, UsageError):
+                return find_set
+            find, i = find_set, i + 2
+        elif word == "only":
+            value, source = _option_value(tokens, i)
+            only_set = _once("filter", only, _read_only(value, source), source)
+            if isinstance(only_set, UsageError):
+                return only_set
+            only, i = only_set, i + 2
         else:
             found = date_phrase_at(tokens, i, today, allow_year=False)
             if isinstance(found, UsageError):
@@ -346,8 +381,56 @@ def _options(tokens: Sequence[Token], today: date) -> _Options | UsageError:
         return UsageError(
             f"The end date {end.isoformat()} is before the start date {start.isoformat()}."
         )
+    if conflict := _one_of(page, find, only):
+        return conflict
+    if receipts is not None and (search := find or only) is not None:
+        return UsageError(
+            f"{quote_in_code(receipts)} and {quote_in_code(search[1])} cannot go together: "
+            "receipts are listed on their own."
+        )
     return _Options(
-        start, end, kind[0] if kind else None, page[0] if page else 1, receipts is not None
+        start,
+        end,
+        kind[0] if kind else None,
+        page[0] if page else 1,
+        find[0] if find else None,
+        only[0] if only else None,
+        receipts is not None,
+    )
+
+
+def _option_value(
+    tokens: Sequence[Token], i: int, *, quoted: bool = False
+) -> tuple[Token | None, str]:
+    """The value after the option at ``i`` (a plain word; quoted too when ``quoted``), and
+    the option as typed."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    value = after if after is not None and (after.plain or quoted) else None
+    return value, as_typed(tokens[i : i + 2] if value else tokens[i : i + 1])
+
+
+def _once(
+    name: str, before: tuple[_T, str] | None, read: _T | UsageError, source: str
+) -> tuple[_T, str] | UsageError:
+    """An option's value with how it was typed, or why not (unreadable, or set twice)."""
+    if isinstance(read, UsageError):
+        return read
+    if before is not None:
+        return _twice(name, before[1], source)
+    return read, source
+
+
+def _one_of(
+    page: tuple[int, str] | None, find: tuple[str, str] | None, only: tuple[Only, str] | None
+) -> UsageError | None:
+    """``page:``, ``find:`` and ``only:`` exclude each other: a find picks its own page, and a
+    filter pages over its matches."""
+    given = [option[1] for option in (find, only, page) if option is not None]
+    if len(given) < 2:
+        return None
+    return UsageError(
+        f"{quote_in_code(given[0])} and {quote_in_code(given[1])} cannot go together: "
+        "give one of `find:`, `only:` and `page:`."
     )
 
 
@@ -393,6 +476,32 @@ def _read_page(value: Token | None, source: str) -> int | UsageError:
     return UsageError(
         f"{quote_in_code(source)} is not a page number: use a whole number from 1 to {MAX_PAGE}."
     )
+
+
+def _read_find(value: Token | None, source: str) -> str | UsageError:
+    """The purchase id after ``find``: any word (quoted for spaces), within the id limits."""
+    wanted = value.text.strip() if value is not None and value.markup not in MENTION_KINDS else ""
+    if not wanted:
+        return UsageError(
+            f"{quote_in_code(source)} needs a purchase id after it, like `find:NW-400026`."
+        )
+    if len(wanted) > MAX_FIND_LENGTH:
+        return UsageError(
+            f"{quote_in_code(source)} is too long for a purchase id: "
+            f"{len(wanted)} characters, the most is {MAX_FIND_LENGTH}."
+        )
+    if _CONTROL.search(wanted):
+        return UsageError(f"{quote_in_code(source)} has characters no purchase id has.")
+    return wanted
+
+
+def _read_only(value: Token | None, source: str) -> Only | UsageError:
+    if value is None:
+        return UsageError(f"{quote_in_code(source)} needs a filter after it: {_ONLY_CHOICES}.")
+    try:
+        return Only(value.text.lower())
+    except ValueError:
+        return UsageError(f"Unknown filter {quote_in_code(value.text)}: use {_ONLY_CHOICES}.")
 
 
 def _twice(name: str, first: str, second: str) -> UsageError:

@@ -25,7 +25,14 @@ from bot.query.markup import (
     quote_in_curly,
     unwrap_slack_markup,
 )
-from bot.query.model import MAX_MEMBER_LENGTH, MAX_PHONE_DIGITS, PurchaseQuery, UsageError
+from bot.query.model import (
+    MAX_FIND_LENGTH,
+    MAX_MEMBER_LENGTH,
+    MAX_PHONE_DIGITS,
+    Only,
+    PurchaseQuery,
+    UsageError,
+)
 
 EMPTY_MEMBER = (
     "Tell me whose purchases to show: an email, phone number, CrowdTwist id or third-party id."
@@ -202,14 +209,21 @@ def type_named(value: str) -> IdType | None:
 
 
 def query_from_form(
-    member: str, id_type: str | None, start: date | None, end: date | None
+    member: str,
+    id_type: str | None,
+    start: date | None,
+    end: date | None,
+    find: str = "",
+    only: str | None = None,
 ) -> PurchaseQuery | dict[str, str]:
     """The lookup form's values as a query, or error messages by field name.
 
-    Field names are ``member``, ``id_type``, ``start`` and ``end``; ``id_type`` None, empty
-    or ``"infer"`` means infer it. Messages are plain text (form errors show no mrkdwn).
+    Field names are ``member``, ``id_type``, ``start``, ``end``, ``find`` and ``only``;
+    ``id_type`` None, empty or ``"infer"`` means infer it; ``only`` None, empty or ``"all"``
+    means no filter. Messages are plain text (form errors show no mrkdwn).
     """
     errors: dict[str, str] = {}
+    wanted, chosen = _form_search(find, only, errors)
     named = (id_type or "").strip()
     kind: IdType | None = None
     explicit = bool(named) and named.lower() not in ("infer", "auto")
@@ -235,7 +249,38 @@ def query_from_form(
         )
     if errors or normal is None or kind is None:
         return errors or {"member": EMPTY_MEMBER}
-    return PurchaseQuery(normal, kind, id_type_inferred=not explicit, start=start, end=end)
+    return PurchaseQuery(
+        normal,
+        kind,
+        id_type_inferred=not explicit,
+        start=start,
+        end=end,
+        find=wanted,
+        only=chosen,
+    )
+
+
+def _form_search(
+    find: str, only: str | None, errors: dict[str, str]
+) -> tuple[str | None, Only | None]:
+    """The form's purchase id and "Show only" choice; a problem goes into ``errors``."""
+    wanted = plain_spaces(find.translate(ZERO_WIDTH)).strip() if isinstance(find, str) else ""
+    chosen: Only | None = None
+    named = (only or "").strip().lower()
+    if named and named != "all":
+        try:
+            chosen = Only(named)
+        except ValueError:
+            errors["only"] = f"Unknown choice {quote_in_curly(named)}: awaiting, capped or short."
+    if len(wanted) > MAX_FIND_LENGTH:
+        errors["find"] = (
+            f"A purchase id has at most {MAX_FIND_LENGTH} characters; this has {len(wanted)}."
+        )
+    elif wanted and any(unicodedata.category(c) in CONTROL_CATEGORIES for c in wanted):
+        errors["find"] = "That purchase id has characters no purchase id has."
+    elif wanted and chosen is not None:
+        errors["find"] = "Find one purchase or show only some: leave one of the two empty."
+    return wanted or None, chosen
 
 
 def _as_date(value: date | None) -> date | None:

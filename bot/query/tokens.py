@@ -34,6 +34,9 @@ class Token:
         return not self.quoted and self.markup is None
 
 
+_QUOTED_VALUE_KEY = re.compile(r"find:(?=[\"“”„])", re.IGNORECASE)
+"""``find:"EU 42"``: the one option whose value may be quoted right after its colon; the key
+becomes a word of its own and the quoted id the next."""
 _WORD = re.compile(r"(?:<[^<>]*>|\S)+")
 """One word: up to the next whitespace, a whole ``<…>`` (spaces and all) taken as one piece.
 ``\\S`` in a str pattern is what ``str.isspace`` does not call whitespace."""
@@ -58,6 +61,11 @@ def tokenize(text: str) -> list[Token] | UsageError:
             inner = plain_spaces(unwrap_slack_markup(text[i + 1 : close]))
             tokens.append(Token(raw=text[i : close + 1], text=inner, quoted=True))
             i = close + 1
+            continue
+        keyed = _QUOTED_VALUE_KEY.match(text, i)
+        if keyed:
+            tokens.append(Token(raw=keyed.group(), text=keyed.group()))
+            i = keyed.end()
             continue
         word = _WORD.match(text, i)
         assert word is not None  # text[i] is not whitespace, so at least one character

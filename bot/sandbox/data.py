@@ -419,6 +419,25 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
             )
         ),
     ),
+    DemoMember(
+        key="hana",
+        name="Hana Sato",
+        email="hana.sato@example.com",
+        crowdtwist_id="332170046",
+        third_party_id="POS-88120046",
+        phone="+15550100046",
+        description="203 purchases (21 pages), some capped, 30 newest online orders awaiting: "
+        "find and filter over a whole history.",
+        purchases=_purchases(
+            _Profile(
+                member_no=46,
+                count=203,
+                newest=_utc(2026, 11, 20, 10, 10),
+                gap_hours=(20, 130),
+                awaiting_window=60,
+            )
+        ),
+    ),
 )
 
 FAILURE_DEMOS: tuple[FailureDemo, ...] = (

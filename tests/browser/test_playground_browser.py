@@ -284,6 +284,23 @@ async ([text, format, epoch]) => {
 """
 
 
+def test_find_and_filter_from_the_command_and_the_form(page: Page) -> None:
+    send(page, "/purchases alice@example.com find:NW-400011")
+    found = channel_message(page, "Found NW-400011")
+    expect(found).to_contain_text("Found NW-400011 on page 2 of 3")
+    shot(page, "11-find")
+    found.get_by_role("button", name="Next").click()
+    expect(channel_message(page, "Page 3 of 3")).to_contain_text("27 purchases")
+
+    send(page, "/purchases")
+    modal = page.get_by_role("dialog", name="Purchase history")
+    modal.get_by_label("Member").fill("alice@example.com")
+    modal.get_by_label("Purchase id").fill("nw-400003")
+    modal.get_by_role("button", name="Look up").click()
+    expect(modal).to_be_hidden()
+    expect(channel_message(page, "Found nw-400003")).to_contain_text("on page 3 of 3")
+
+
 @pytest.mark.parametrize(
     ("format_", "shown"),
     [

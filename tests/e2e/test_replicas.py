@@ -272,3 +272,21 @@ async def test_with_redis_stopped_every_lookup_is_answered_and_sharing_resumes(
     for replica in (a, b):
         assert replica.count("is unreachable") == 1  # logged once, not once per lookup
         assert (await replica.health())["redis"] == "up"
+
+
+async def test_next_over_a_filtered_list_on_the_other_replica_makes_no_call(
+    start_replicas: Callable[..., Any],
+    sandbox: SandboxServer,
+    fake_slack: FakeSlack,
+    redis_with_password: RedisServer,
+) -> None:
+    a, b = await start_replicas()
+    sent = await a.driver.command("hana.sato@example.com only:short")
+    (card,) = await response_posts(fake_slack, sent.token)
+    assert "65 of 203 purchases are short of points" in text_of(card)
+    gathered = len(sandbox.requests)
+    assert gathered == 21  # every page once
+    clicked = await b.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
+    (page_two,) = await response_posts(fake_slack, clicked.token)
+    assert "Page 2 of 7" in text_of(page_two)
+    assert len(sandbox.requests) == gathered  # B read all 21 pages from the shared cache

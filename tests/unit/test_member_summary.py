@@ -14,7 +14,7 @@ from bot import cards
 from bot.config import Settings
 from bot.crowdtwist.models import IdType, MemberPoints
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.export import Export
+from bot.history import History
 from bot.query import PurchaseQuery, decode_query
 from bot.sandbox import DEMO_MEMBERS
 from bot.sandbox.points import ADJUSTMENT, SIGN_UP_BONUS, activities_of, points_answer
@@ -35,7 +35,7 @@ BALANCE = {
     ],
 }
 QUERY = PurchaseQuery(member="jane@example.com", id_type=IdType.EMAIL)
-EMPTY = Export(purchases=[], total=0, capped=False)
+EMPTY = History(purchases=[], total=0, capped=False)
 
 
 def shown(**fields: Any) -> MemberSummary:

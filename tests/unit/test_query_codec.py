@@ -18,6 +18,7 @@ from bot.query import (
     encode_query,
     query_from_form,
 )
+from bot.query.model import MAX_FIND_LENGTH, Only
 from tests.support.query_helpers import EMAIL, ID, JANE, PHONE, THIRD, dates, members
 
 # --------------------------------------------------------------------------------------------
@@ -35,6 +36,12 @@ from tests.support.query_helpers import EMAIL, ID, JANE, PHONE, THIRD, dates, me
         PurchaseQuery('EU/42 "B" \\ é 日本', THIRD, start=date(1, 1, 1), end=date(9999, 12, 31)),
         PurchaseQuery("x" * MAX_MEMBER_LENGTH, THIRD),
         PurchaseQuery('"' * MAX_MEMBER_LENGTH, THIRD),
+        PurchaseQuery(JANE, EMAIL, find="NW-400026"),
+        PurchaseQuery(JANE, EMAIL, start=date(2024, 1, 1), find="EU 42 é"),
+        PurchaseQuery('"' * MAX_MEMBER_LENGTH, THIRD, find='"' * MAX_FIND_LENGTH),
+        PurchaseQuery("\\" * MAX_MEMBER_LENGTH, THIRD, find="\\" * MAX_FIND_LENGTH),
+        PurchaseQuery(JANE, EMAIL, page=MAX_PAGE, only=Only.AWAITING),
+        PurchaseQuery('"' * MAX_MEMBER_LENGTH, THIRD, False, date(1, 1, 1), only=Only.SHORT),
     ],
 )
 def test_encode_decode_round_trip(query: PurchaseQuery) -> None:
@@ -55,6 +62,30 @@ def test_decode_query_reads_a_good_value() -> None:
         JANE, EMAIL, False, date(2024, 3, 1), date(2024, 3, 31), 2
     )
     assert decode_query('{"m":"jane@example.com","t":"email"}') == PurchaseQuery(JANE, EMAIL)
+    assert decode_query(_value(p=1, f="NW-1")) == PurchaseQuery(JANE, EMAIL, find="NW-1")
+    assert decode_query(_value(o="capped")) == PurchaseQuery(JANE, EMAIL, page=2, only=Only.CAPPED)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _value(p=1, f="NW-1", o="short"),  # find and only together
+        _value(p=2, f="NW-1"),  # a find is never on a later page
+        _value(p=1, f=""),
+        _value(p=1, f="   "),
+        _value(p=1, f="x" * (MAX_FIND_LENGTH + 1)),
+        _value(p=1, f="a\nb"),
+        _value(p=1, f=7),
+        _value(p=1, f=["NW-1"]),
+        _value(o="everything"),
+        _value(o="AWAITING"),
+        _value(o=1),
+        _value(o=["short"]),
+        _value(o=None) + "x",
+    ],
+)
+def test_decode_query_rejects_tampered_find_and_only(value: str) -> None:
+    assert decode_query(value) is None
 
 
 @pytest.mark.parametrize(
@@ -122,9 +153,19 @@ def _valid_queries(draw: st.DrawFn) -> PurchaseQuery:
     start, end = draw(st.none() | dates), draw(st.none() | dates)
     if start and end and end < start:
         start, end = end, start
-    result = query_from_form(member, named, start, end)
+    find = draw(
+        st.sampled_from(["", "NW-400026"])
+        | st.text(
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs")),
+            max_size=MAX_FIND_LENGTH,
+        )
+    )
+    only = draw(st.sampled_from([None, "all", *[o.value for o in Only]]))
+    result = query_from_form(member, named, start, end, find, only)
     assume(isinstance(result, PurchaseQuery))
     assert isinstance(result, PurchaseQuery)
+    if result.find is not None:
+        return result
     return result.with_page(draw(st.integers(1, MAX_PAGE)))
 
 
@@ -175,11 +216,12 @@ _json_values = st.recursive(
 @given(
     value=st.text(max_size=2100)
     | _json_values.map(json.dumps)
-    | st.dictionaries(st.sampled_from(list("mtpxse")), _json_values, max_size=6).map(json.dumps)
+    | st.dictionaries(st.sampled_from(list("mtpxsefo")), _json_values, max_size=8).map(json.dumps)
 )
 def test_decode_query_never_raises(value: str) -> None:
     decoded = decode_query(value)
     if decoded is not None:
         assert 1 <= decoded.page <= MAX_PAGE
         assert decoded.member.strip()
+        assert decoded.find is None or decoded.only is None
         assert decode_query(encode_query(decoded)) == decoded

@@ -153,9 +153,12 @@ def test_quoted_help_is_a_member() -> None:
         ),
         (
             f"{JANE} form:2024-01-01",
-            "Unknown option `form:`: use `from:`, `to:`, `type:` or `page:`.",
+            "Unknown option `form:`: use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`.",
         ),
-        (f"{JANE} Pages:2", "Unknown option `Pages:`: use `from:`, `to:`, `type:` or `page:`."),
+        (
+            f"{JANE} Pages:2",
+            "Unknown option `Pages:`: use `from:`, `to:`, `type:`, `page:`, `find:` or `only:`.",
+        ),
         (
             f"{JANE} foo",
             "I don't understand `foo`: after the member come only dates and options "
@@ -428,7 +431,7 @@ def test_every_example_in_the_help_text_works() -> None:
 
 
 def test_every_date_form_in_the_help_text_works() -> None:
-    section = HELP_TEXT.split("*Dates*")[1].split("*More*")[0]
+    section = HELP_TEXT.split("*Dates*")[1].split("*Find and filter*")[0]
     spans = re.findall(r"`([^`]+)`", section)
     keywords_alone = {"since", "start", "until", "end"}
     tried = 0

@@ -10,7 +10,7 @@ import pytest
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, Purchase
-from bot.export import Export
+from bot.history import History
 from bot.query import PurchaseQuery
 from bot.workflow_step import (
     InvalidInput,
@@ -109,7 +109,7 @@ def purchase(day: int, earned: int | None, awarded: int | None, awaiting: int | 
 
 def test_outputs_sum_known_figures_and_the_summary_names_the_missing() -> None:
     rows = [purchase(3, 10, 8, None), purchase(9, 5, None, 2), purchase(1, None, 1, None)]
-    out = step_outputs(query({"member": "a@b.co"}), Export(rows, 3, False), cap_pages=50)
+    out = step_outputs(query({"member": "a@b.co"}), History(rows, 3, False), cap_pages=50)
     assert out["found"] is True and out["total_purchases"] == 3
     assert (out["points_earned"], out["points_awarded"], out["points_awaiting"]) == (15, 9, 2)
     assert out["last_purchase_date"] == int(datetime(2026, 5, 9, 12, tzinfo=UTC).timestamp())
@@ -121,7 +121,7 @@ def test_outputs_sum_known_figures_and_the_summary_names_the_missing() -> None:
 
 
 def test_no_purchases_means_no_last_purchase_date_and_two_lines() -> None:
-    out = step_outputs(query({"member": "a@b.co"}), Export([], 0, False), cap_pages=50)
+    out = step_outputs(query({"member": "a@b.co"}), History([], 0, False), cap_pages=50)
     assert "last_purchase_date" not in out
     assert out["summary"].splitlines() == [
         "a@b.co (email): 0 purchases.",
@@ -131,7 +131,7 @@ def test_no_purchases_means_no_last_purchase_date_and_two_lines() -> None:
 
 def test_the_cap_is_said_in_the_summary() -> None:
     rows = [purchase(d, 1, 1, 0) for d in range(1, 21)]
-    out = step_outputs(query({"member": "a@b.co"}), Export(rows, 213, True), cap_pages=2)
+    out = step_outputs(query({"member": "a@b.co"}), History(rows, 213, True), cap_pages=2)
     assert out["total_purchases"] == 213 and out["points_earned"] == 20
     assert "Only the first 2 pages (20 purchases) were added up" in out["summary"]
 

@@ -237,19 +237,33 @@ async def test_prefetch_errors_are_swallowed_and_not_cached(
     assert len(sb.requests) == 2
 
 
-async def test_prefetch_is_bounded(sb: SandboxServer) -> None:
+async def test_prefetch_is_bounded_and_queues_the_rest(sb: SandboxServer) -> None:
     sb.faults.latency_seconds = 0.2
     async with make_client(sb.base_url, max_prefetches=2) as client:
-        client.prefetch_history(DEV.email, IdType.EMAIL, pages=range(1, 10))
-        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[12, 13])
-        assert client.stats.prefetches == 2
+        client.prefetch_history(DEV.email, IdType.EMAIL, pages=range(1, 6))
+        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[2, 3])  # queued once each
+        assert client.stats.prefetches == 2  # two in flight, three waiting
         await asyncio.sleep(0.3)
-        assert len(sb.requests) == 2
+        assert len(sb.requests) == 4  # as the first two ended, the next two started
+        await asyncio.sleep(0.3)
+        assert len(sb.requests) == 5 and client.stats.prefetches == 5
+        started = time.monotonic()
+        await client.purchase_history(DEV.email, IdType.EMAIL, page=5)
+        assert time.monotonic() - started < 0.05  # from memory
         client.prefetch_history(DEV.email, IdType.EMAIL, pages=[0, -1, 1, 2, 3, 4, 5])
-        assert client.stats.prefetches == 4  # pages 3 and 4: 1 and 2 are cached, 0/-1 skipped
+        assert client.stats.prefetches == 5  # all cached; 0 and -1 skipped
 
 
-async def test_prefetch_is_shed_while_lookups_fill_the_budget(sb: SandboxServer) -> None:
+async def test_the_prefetch_queue_drops_the_oldest_past_its_bound(sb: SandboxServer) -> None:
+    sb.faults.latency_seconds = 0.2
+    async with make_client(sb.base_url, max_prefetches=1, prefetch_queue=2) as client:
+        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[1, 2, 3, 4])
+        await asyncio.sleep(0.7)
+        fetched = sorted(int(r.query.get("page", "1")) for r in sb.requests)
+        assert fetched == [1, 3, 4]  # page 2 was the oldest waiting when 4 came
+
+
+async def test_prefetch_waits_while_lookups_fill_the_slots(sb: SandboxServer) -> None:
     sb.faults.latency_seconds = 0.2
     async with make_client(sb.base_url, max_prefetches=2) as client:
         lookups = [
@@ -259,9 +273,14 @@ async def test_prefetch_is_shed_while_lookups_fill_the_budget(sb: SandboxServer)
         await asyncio.sleep(0.05)
         client.prefetch_history(DEV.email, IdType.EMAIL, pages=[2, 3])
         assert client.stats.prefetches == 0  # people's lookups come first
+        assert len(sb.requests) == 2
         await asyncio.gather(*lookups)
-        client.prefetch_history(DEV.email, IdType.EMAIL, pages=[2])
-        assert client.stats.prefetches == 1  # idle again: the guess is worth making
+        assert client.stats.prefetches == 2  # then the guesses, without being asked again
+        await asyncio.sleep(0.25)
+        started = time.monotonic()
+        await client.purchase_history(DEV.email, IdType.EMAIL, page=3)
+        assert time.monotonic() - started < 0.05
+        assert len(sb.requests) == 4
 
 
 async def test_closing_cancels_background_work(sb: SandboxServer) -> None:

@@ -15,3 +15,4 @@ def register(app: AsyncApp, services: Services) -> None:
     workflow.register(app, services)
     share.register(app, services)
     home.register(app, services)
+    actions.register_unknown(app)  # last: only clicks no other listener took

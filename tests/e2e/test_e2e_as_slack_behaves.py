@@ -456,6 +456,19 @@ async def test_slacks_own_view_submissions_answer_where_the_form_was_opened(
     assert "Page 1 of 3" in text_of(card)
 
 
+async def test_slacks_own_function_executed_event_completes_the_step(bot: RunningBot) -> None:
+    body = real.function_executed(
+        "bolt_python_function_executed",
+        callback_id="lookup_purchase_history",
+        inputs={"member": "grace.lindqvist@example.com"},
+    )
+    response, _ = await bot.driver.post(json.dumps(body).encode(), content_type="application/json")
+    assert response.status_code == 200
+    (done,) = await api_calls(bot.slack, "functions.completeSuccess")
+    assert done.token == body["event"]["bot_access_token"]
+    assert json.loads(done.args["outputs"])["total_purchases"] == 23
+
+
 # -- Socket Mode: the same answers for 2-4 --------------------------------------------------
 
 

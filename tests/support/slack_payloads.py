@@ -13,6 +13,7 @@ filled with the tests' own; everything else Slack sent (``enterprise``, ``is_ent
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bot.fake_slack import payloads
 from tests.support.slack_driver import CHANNEL, USER, Sent, SlackDriver, new_trigger_id
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
+_runs = itertools.count(1)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -171,3 +173,18 @@ def ssl_check_body() -> bytes:
     return payloads.form_body(
         {key: str(value) for key, value in load("bolt_python_ssl_check").items()}
     )
+
+
+def function_executed(name: str, *, callback_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A workflow step run in Slack's shape from ``name``: fresh event and execution ids (the
+    replay guard drops a repeat) and a token of its own to complete the step with."""
+    body = copy.deepcopy(load(name))
+    event = body["event"]
+    event["function"]["callback_id"] = callback_id
+    event |= {
+        "inputs": inputs,
+        "function_execution_id": f"Fx{next(_runs):08d}",
+        "bot_access_token": payloads.new_function_token(),
+    }
+    body["event_id"] = f"Ev{next(_runs):08d}"
+    return body

@@ -33,8 +33,13 @@ class HeaderDeadline(asyncio.Protocol):
     def __init__(self, inner: RequestHandler, seconds: float = HEADERS_SECONDS) -> None:
         self._inner = inner
         self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
+        self._since: float | None = None
+        """When the request still waiting for its headers sent its first byte."""
         self._timer: asyncio.TimerHandle | None = None
+        """At most one per connection, re-armed only while a request waits for its headers
+        (a timer per request cost 6 µs of CPU a request)."""
 
     def _headed(self) -> bool:
         # aiohttp keeps no public flag for "headers parsed"; these two are how it tracks it.
@@ -43,34 +48,37 @@ class HeaderDeadline(asyncio.Protocol):
             getattr(inner, "_request_in_progress", False)
         )
 
-    def _expire(self) -> None:
+    def _check(self) -> None:
         self._timer = None
-        if self._transport is not None and not self._transport.is_closing():
+        if self._since is None or self._transport is None:
+            return  # no request waiting: the next one's first byte arms the timer again
+        due = self._since + self._seconds
+        if self._loop.time() < due:
+            self._timer = self._loop.call_at(due, self._check)
+        elif not self._transport.is_closing():
             log.info("closed a connection whose request headers took over %ss", self._seconds)
             self._transport.close()
-
-    def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._timer is None and not self._headed():
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self._seconds, self._expire)
+        if self._since is None and not self._headed():
+            self._since = self._loop.time()
+            if self._timer is None:
+                self._timer = self._loop.call_at(self._since + self._seconds, self._check)
         self._inner.data_received(data)
-        if self._headed():
-            self._stop_timer()
+        if self._since is not None and self._headed():
+            self._since = None
 
     def eof_received(self) -> None:
         self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_timer()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._transport = None
         self._inner.connection_lost(exc)
 

@@ -64,3 +64,22 @@ async def test_headers_sent_in_pieces_within_the_deadline_are_served(port: int) 
         await asyncio.sleep(DEADLINE / 5)
     assert (await _answer(reader)).endswith(b"ok")
     writer.close()
+
+
+async def test_a_later_request_on_a_kept_alive_connection_has_the_same_deadline(
+    port: int,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for _ in range(3):  # quick requests first: the one timer runs on, and must still bite
+        writer.write(REQUEST)
+        assert (await _answer(reader)).endswith(b"ok")
+    await asyncio.sleep(DEADLINE * 0.8)
+    started = time.monotonic()
+    for byte in REQUEST[:-2]:
+        writer.write(bytes([byte]))
+        await asyncio.sleep(DEADLINE / 4)
+        if reader.at_eof():
+            break
+    assert await asyncio.wait_for(reader.read(), 2) == b""
+    assert DEADLINE * 0.9 <= time.monotonic() - started < DEADLINE * 3
+    writer.close()

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger.
+SSL_CHECK_MAX_BYTES = 4096
+"""Slack's certificate check is ``ssl_check=1&token=…``: unsigned bodies are read up to this."""
 BODY_SECONDS = 10.0
 """The body must arrive within this long of the headers (Slack sends a few KB at once)."""
 
@@ -151,10 +153,8 @@ async def _slow_body_answer(request: web.Request) -> web.Response:
     return response
 
 
-def _is_ssl_check(request: web.Request, body: bytes) -> bool:
-    """Slack's certificate check: an unsigned form whose ``ssl_check`` field is ``1``."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        return False
+def _is_ssl_check(body: bytes) -> bool:
+    """Slack's certificate check: a form whose ``ssl_check`` field is ``1``."""
     try:
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
@@ -165,14 +165,20 @@ def _is_ssl_check(request: web.Request, body: bytes) -> bool:
 async def _unsigned(request: web.Request) -> web.Response:
     """A request without Slack's signature: an empty 200 to Slack's certificate check (it
     is sent unsigned, expecting 200), 401 to anything else."""
-    if "X-Slack-Signature" not in request.headers and request.can_read_body:
+    probe = (
+        "X-Slack-Signature" not in request.headers
+        and request.content_type == "application/x-www-form-urlencoded"
+        and (request.content_length or 0) <= SSL_CHECK_MAX_BYTES
+        and request.can_read_body
+    )
+    if probe:
         try:
             body = await _read_body(request)
         except _SlowBody:
             return await _slow_body_answer(request)
         except _BODY_CUT_SHORT:
             return web.Response(status=400, text="incomplete request body")
-        if _is_ssl_check(request, body):
+        if _is_ssl_check(body):
             log.info("answered Slack's certificate check (ssl_check)")
             return web.Response(status=200)
     log.debug("refused a request without well-formed signature headers")

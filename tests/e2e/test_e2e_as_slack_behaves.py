@@ -108,6 +108,7 @@ async def test_slacks_unsigned_ssl_check_gets_an_empty_200_and_nothing_else(
         (b'{"ssl_check": "1"}', "application/json"),
         (b"command=%2Fpurchases&text=alice%40example.com", "application/x-www-form-urlencoded"),
         (b"ssl_check=1", "text/plain"),
+        (b"ssl_check=1&pad=" + b"x" * 5000, "application/x-www-form-urlencoded"),
     ],
 )
 async def test_every_other_unsigned_request_is_still_refused(

@@ -13,6 +13,7 @@ Message = dict[str, Any]
 """``{"text": str, "blocks": [...]}`` plus optional ``response_type``, ``replace_original``…"""
 
 TEXT_RECOMMENDED_MAX = 4000
+MESSAGE_BLOCKS_MAX = 50
 HEADER_MAX = 150
 SECTION_TEXT_MAX = 3000
 ACTIONS_ELEMENTS_MAX = 25

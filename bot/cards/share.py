@@ -3,7 +3,7 @@ and what to do when Slack will not post the shared copy."""
 
 from __future__ import annotations
 
-from bot.blockkit import Message, escape, link
+from bot.blockkit import MESSAGE_BLOCKS_MAX, Message, escape, link
 from bot.cards.parts import _WARNING, _context, _notice
 from bot.text import clip
 
@@ -38,5 +38,9 @@ def share_refused_message(error: str | None) -> Message:
 
 
 def with_invite_hint(message: Message) -> Message:
-    """``message`` with one line saying how to invite the bot (it could not post here)."""
-    return {**message, "blocks": [*message.get("blocks", []), _context(INVITE_HINT)]}
+    """``message`` with one line saying how to invite the bot (it could not post here); in
+    the notification text instead when the message has no room for another block."""
+    blocks = message.get("blocks", [])
+    if len(blocks) >= MESSAGE_BLOCKS_MAX:
+        return {**message, "text": f"{message['text']}\n{INVITE_HINT}"}
+    return {**message, "blocks": [*blocks, _context(INVITE_HINT)]}

@@ -126,3 +126,10 @@ def test_the_invite_hint_is_one_line_after_the_message() -> None:
     assert_valid_message(hinted)
     assert hinted["blocks"][:-1] == message["blocks"]
     assert render_text(hinted).count("/invite @purchases") == 1
+
+
+def test_a_message_with_no_room_left_carries_the_hint_in_its_text() -> None:
+    full = {"text": "x", "blocks": [{"type": "divider"}] * 50}
+    hinted = cards.with_invite_hint(full)
+    assert hinted["blocks"] == full["blocks"]
+    assert "/invite @purchases" in hinted["text"]

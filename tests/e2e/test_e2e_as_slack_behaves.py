@@ -110,6 +110,7 @@ async def test_slacks_unsigned_ssl_check_gets_an_empty_200_and_nothing_else(
         (b"ssl_check=1", "text/plain"),
         (b"ssl_check=1&pad=" + b"x" * 5000, "application/x-www-form-urlencoded"),
     ],
+    ids=["ssl_check_0", "no_ssl_check", "json", "a_command", "not_a_form", "over_4_kb"],
 )
 async def test_every_other_unsigned_request_is_still_refused(
     bot: RunningBot, body: bytes, content_type: str

@@ -21,9 +21,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
-from bot.listeners.context import FormOrigin, actor_of
+from bot.listeners.context import FormOrigin, actor_of, malformed
 from bot.replay import request_key
-from bot.replies import post_to_response_url, retry_handlers
+from bot.replies import answer_privately, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
 from bot.slack_ids import FORM_MEMBER_BLOCK, HOME_EVENT
 from bot.workflow_step import AUDIT_ENTRY, is_step_run, step_actor, step_denied_text
@@ -126,6 +126,11 @@ class Guards(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         services, body = self._services, req.body
+        wrong = malformed(body)
+        if wrong is not None:
+            # Signed, so Slack's or a tamperer's: answered once, quietly, doing nothing.
+            log.info("ignored a malformed payload: type=%s: %s", body.get("type"), wrong)
+            return BoltResponse(status=200, body="")
         key = request_key(body)
         if key is not None and not await services.replays.first_time(key):
             # A replay (the same trigger or event seen before) is answered with an empty 200.
@@ -181,7 +186,13 @@ async def enforce_access(
         return _json_response({"text": message["text"], "blocks": message.get("blocks", [])})
     if body.get("type") == "view_submission":
         return _json_response({"response_action": "errors", "errors": {FORM_MEMBER_BLOCK: reason}})
-    await post_to_response_url(services, body.get("response_url"), message, private=True)
+    url = body.get("response_url")
+    await answer_privately(
+        services,
+        url if isinstance(url, str) else None,
+        message,
+        actor=actor_of(body, channel_id=channel_id),
+    )
     return BoltResponse(status=200, body="")
 
 

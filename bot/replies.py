@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from typing import Any
 
 import aiohttp
@@ -113,8 +113,13 @@ async def post_to_response_url(
     *,
     replace_original: bool = False,
     private: bool = False,
+    thread_ts: str | None = None,
 ) -> bool:
-    """Post ``message`` to a ``response_url``; True when Slack took it."""
+    """Post ``message`` to a ``response_url``; True when Slack took it.
+
+    ``thread_ts`` keeps a new message in the thread it answers (a shortcut's response_url
+    otherwise posts at the channel's top level).
+    """
     if not url:
         log.warning("no response_url to answer on")
         return False
@@ -125,6 +130,8 @@ async def post_to_response_url(
     }
     if not replace_original:
         payload["response_type"] = response_type(services, private=private)
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
     try:
         status = await post_json(services.slack_session(), url, payload)
     except Exception as exc:  # a lost answer is logged, never fatal
@@ -228,38 +235,79 @@ def via_response_url(
             services, url, message, replace_original=replace, private=answer.private
         ):
             return True
-        client, user = services.slack, actor.user_id
-        if client is None or not user:
-            return False
-        if actor.channel_id:
-            log.info("answering in the conversation instead of the response_url")
-            if await post_to_conversation(
-                services,
-                client,
-                channel=actor.channel_id,
-                user=user,
-                message=message,
-                thread_ts=thread_ts,
-                private=answer.private,
-            ):
-                return True
-        log.info("answering in the DM instead")
-        return await post_to_dm(client, user, message)
+        return await answer_elsewhere(
+            services, message, actor=actor, thread_ts=thread_ts, private=answer.private
+        )
 
     return deliver
 
 
+async def answer_privately(
+    services: Services,
+    url: str | None,
+    message: Message,
+    *,
+    actor: Actor,
+    thread_ts: str | None = None,
+    replace_original: bool = False,
+) -> bool:
+    """A private note (an export's progress, a refused button, a modal that would not open)
+    by the route every answer takes: the ``response_url``, then ``chat.postEphemeral`` in the
+    conversation (thread kept), then the DM."""
+    if await post_to_response_url(
+        services, url, message, replace_original=replace_original, private=True
+    ):
+        return True
+    return await answer_elsewhere(services, message, actor=actor, thread_ts=thread_ts, private=True)
+
+
+async def answer_elsewhere(
+    services: Services,
+    message: Message,
+    *,
+    actor: Actor,
+    thread_ts: str | None = None,
+    private: bool = False,
+) -> bool:
+    """Where an answer goes when its ``response_url`` failed: the conversation, then the DM."""
+    client, user = services.slack, actor.user_id
+    if client is None or not user:
+        return False
+    if actor.channel_id:
+        log.info("answering in the conversation instead of the response_url")
+        if await post_to_conversation(
+            services,
+            client,
+            channel=actor.channel_id,
+            user=user,
+            message=message,
+            thread_ts=thread_ts,
+            private=private,
+        ):
+            return True
+    log.info("answering in the DM instead")
+    return await post_to_dm(client, user, message)
+
+
 async def delivered(what: str, call: Awaitable[Any]) -> bool:
     """Await a Web API call; log a failure (Slack's error code only) and say whether it worked."""
+    return await refusal(what, call) is None
+
+
+async def refusal(what: str, call: Awaitable[Any], *, expected: Collection[str] = ()) -> str | None:
+    """Await a Web API call: None when it worked, else Slack's error code (logged: at INFO
+    when ``expected``), or the exception's name for network trouble after the retries."""
     try:
         await call
     except SlackApiError as exc:
-        log.warning("could not %s: %s", what, exc.response.get("error"))
-        return False
+        code = str(exc.response.get("error") or "slack_error")
+        level = logging.INFO if code in expected else logging.WARNING
+        log.log(level, "could not %s: %s", what, code)
+        return code
     except Exception as exc:  # network trouble after the retries
         log.warning("could not %s: %s", what, type(exc).__name__)
-        return False
-    return True
+        return type(exc).__name__
+    return None
 
 
 async def post_to_conversation(
@@ -273,6 +321,29 @@ async def post_to_conversation(
     private: bool = False,
 ) -> bool:
     """Post into a channel or thread: ephemeral to ``user``, or visible when configured."""
+    refused = await conversation_refusal(
+        services,
+        client,
+        channel=channel,
+        user=user,
+        message=message,
+        thread_ts=thread_ts,
+        private=private,
+    )
+    return refused is None
+
+
+async def conversation_refusal(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    user: str,
+    message: Message,
+    thread_ts: str | None = None,
+    private: bool = False,
+) -> str | None:
+    """:func:`post_to_conversation`, saying why Slack refused (None when it took the post)."""
     if response_type(services, private=private) == "in_channel":
         call = client.chat_postMessage(
             channel=channel,
@@ -290,7 +361,7 @@ async def post_to_conversation(
             text=message["text"],
             blocks=message.get("blocks"),
         )
-    return await delivered("post to the conversation", call)
+    return await refusal("post to the conversation", call)
 
 
 async def post_to_dm(client: AsyncWebClient, user_id: str, message: Message) -> bool:

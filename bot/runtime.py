@@ -4,6 +4,7 @@ pieces the playground shares with them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -21,6 +22,7 @@ from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services, crowdtwist_client
 from bot.shared_state import SharedState
+from bot.slow_clients import GuardedSite
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,12 @@ def settle_heap() -> None:
 
 
 def run_http(settings: Settings) -> None:
-    """Serve ``POST /slack/events`` and ``GET /healthz`` on ``PORT`` until SIGTERM/SIGINT."""
+    """Serve ``POST /slack/events`` and ``GET /healthz`` on ``PORT`` until SIGTERM/SIGINT.
 
-    async def make() -> web.Application:
+    What ``web.run_app`` does, on a :class:`GuardedSite` (slow clients' headers bounded).
+    """
+
+    async def serve() -> None:
         stack = AsyncExitStack()
         services = await services_for(settings, stack)
         app = build_web_app(build_app(services), services)
@@ -75,20 +80,38 @@ def run_http(settings: Settings) -> None:
             await stack.aclose()
 
         app.on_cleanup.append(close_stack)
-        settle_heap()
-        log.info("HTTP mode: listening on %s:%s", settings.host, settings.port)
-        return app
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=settings.shutdown_grace_seconds,
+            handle_signals=True,
+        )
+        await runner.setup()
+        try:
+            await GuardedSite(runner, settings.host, settings.port).start()
+            settle_heap()
+            log.info("HTTP mode: listening on %s:%s", settings.host, settings.port)
+            await asyncio.Event().wait()  # until SIGTERM/SIGINT raise GracefulExit
+        finally:
+            await runner.cleanup()
 
-    web.run_app(
-        make(),
-        loop=eventloop.new_event_loop(settings.event_loop),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=settings.shutdown_grace_seconds,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-    )
+    loop = eventloop.new_event_loop(settings.event_loop)
+    main = loop.create_task(serve())
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        if not main.done():
+            main.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(main)
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in left:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 async def serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:

@@ -7,6 +7,7 @@ acknowledged answer to be delivered (``SHUTDOWN_GRACE_SECONDS``) before closing 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger.
+SSL_CHECK_MAX_BYTES = 4096
+"""Slack's certificate check is ``ssl_check=1&token=…``: unsigned bodies are read up to this."""
+BODY_SECONDS = 10.0
+"""The body must arrive within this long of the headers (Slack sends a few KB at once)."""
 
 BOLT_APP = web.AppKey("bolt_app", AsyncApp)
 SERVICES = web.AppKey("services", Services)
@@ -120,14 +125,75 @@ def _signed(request: web.Request, body: bytes, services: Services) -> bool:
     return verifier.is_valid_request(body, dict(request.headers))
 
 
+class _SlowBody(Exception):
+    """The body did not arrive within :data:`BODY_SECONDS` of the headers."""
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, within :data:`BODY_SECONDS` (else :class:`_SlowBody`)."""
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            return await request.read()
+    except TimeoutError:
+        raise _SlowBody from None
+
+
+async def _slow_body_answer(request: web.Request) -> web.Response:
+    """408, and the connection closed: a client that trickles its body gets no more time.
+
+    Sent here and the connection closed at once: returned as usual, aiohttp would first
+    linger, reading the rest of the trickle for up to 10 s more.
+    """
+    log.info("closed a connection whose body took over %ss", BODY_SECONDS)
+    response = web.Response(status=408, text="request body too slow")
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
+
+
+def _is_ssl_check(body: bytes) -> bool:
+    """Slack's certificate check: a form whose ``ssl_check`` field is ``1``."""
+    try:
+        fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return fields.get("ssl_check") == "1"
+
+
+async def _unsigned(request: web.Request) -> web.Response:
+    """A request without Slack's signature: an empty 200 to Slack's certificate check (it
+    is sent unsigned, expecting 200), 401 to anything else."""
+    probe = (
+        "X-Slack-Signature" not in request.headers
+        and request.content_type == "application/x-www-form-urlencoded"
+        and (request.content_length or 0) <= SSL_CHECK_MAX_BYTES
+        and request.can_read_body
+    )
+    if probe:
+        try:
+            body = await _read_body(request)
+        except _SlowBody:
+            return await _slow_body_answer(request)
+        except _BODY_CUT_SHORT:
+            return web.Response(status=400, text="incomplete request body")
+        if _is_ssl_check(body):
+            log.info("answered Slack's certificate check (ssl_check)")
+            return web.Response(status=200)
+    log.debug("refused a request without well-formed signature headers")
+    return web.Response(status=401, text="invalid signature")
+
+
 async def slack_events(request: web.Request) -> web.Response:
     """Hand a Slack request to Bolt (which verifies the signature); malformed input is a 4xx."""
     bolt_app, services = request.app[BOLT_APP], request.app[SERVICES]
     if not _signature_headers_well_formed(request):
-        log.debug("refused a request without well-formed signature headers")
-        return web.Response(status=401, text="invalid signature")
+        return await _unsigned(request)
     try:
-        body = await request.read()
+        body = await _read_body(request)
+    except _SlowBody:
+        return await _slow_body_answer(request)
     except _BODY_CUT_SHORT as exc:
         log.debug("client hung up mid-body: %s", type(exc).__name__)
         return web.Response(status=400, text="incomplete request body")

@@ -17,6 +17,7 @@ from bot.fake_slack import FakeSlack
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services, crowdtwist_client
+from bot.slow_clients import GuardedSite
 from tests.support.redis_server import RedisServer, redis_available
 from tests.support.slack_driver import SlackDriver
 
@@ -81,7 +82,7 @@ async def start_bot(sandbox: SandboxServer, slack: FakeSlack, **overrides: Any) 
     web_app = build_web_app(build_app(services), services)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = GuardedSite(runner, "127.0.0.1", 0)  # as HTTP mode listens (bot/runtime.py)
     await site.start()
     port = runner.addresses[0][1]
     base_url = f"http://127.0.0.1:{port}"

@@ -18,6 +18,7 @@ from bot.cards.details import (
     detail_loading_modal,
     detail_modal,
     detail_not_shown_modal,
+    details_not_opened_message,
 )
 from bot.cards.forms import lookup_modal
 from bot.cards.home import HOME_LOOKUPS_SHOWN, home_view
@@ -70,9 +71,15 @@ from bot.cards.search import (
     not_found_message,
     progress_message,
 )
-from bot.cards.share import share_refused_message, shared_note
+from bot.cards.share import (
+    BOT_NOT_IN_CONVERSATION,
+    share_refused_message,
+    shared_note,
+    with_invite_hint,
+)
 
 __all__ = [
+    "BOT_NOT_IN_CONVERSATION",
     "HOME_LOOKUPS_SHOWN",
     "MAX_PURCHASE_ID",
     "PAGE_SIZE",
@@ -88,6 +95,7 @@ __all__ = [
     "detail_loading_modal",
     "detail_modal",
     "detail_not_shown_modal",
+    "details_not_opened_message",
     "export_done_message",
     "export_failed_message",
     "export_started_message",
@@ -121,4 +129,5 @@ __all__ = [
     "shared_by_user",
     "shared_note",
     "usage_error_message",
+    "with_invite_hint",
 ]

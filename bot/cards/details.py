@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blockkit import escape
+from bot.blockkit import Message, escape
 from bot.cards.messages import _error_text
 from bot.cards.parts import (
     _AWAITING,
@@ -15,6 +15,7 @@ from bot.cards.parts import (
     _UNKNOWN,
     _VALUE_SHOWN,
     _WARNING,
+    _button,
     _context,
     _count,
     _divider,
@@ -23,16 +24,17 @@ from bot.cards.parts import (
     _figure,
     _limited_lines,
     _modal,
+    _notice,
     _packed_sections,
     _plain,
     _purchase_kind,
     _section,
     _slack_date,
 )
-from bot.cards.purchases import points_over_cap
+from bot.cards.purchases import PurchaseRef, _accessible_name, points_over_cap
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.crowdtwist.models import Coupon, Item, PurchaseDetail
-from bot.slack_ids import DETAIL_VIEW_CALLBACK_ID
+from bot.slack_ids import DETAIL_VIEW_CALLBACK_ID, DETAILS_ACTION_PREFIX
 from bot.text import clip
 
 # The detail modal's budget, in characters of mrkdwn, so 200 items still fit in a view.
@@ -177,3 +179,37 @@ def detail_not_shown_modal(purchase_id: str, purchase_id_type: str) -> dict[str,
             )
         ]
     )
+
+
+_NOT_OPENED = {
+    "expired_trigger_id": "Slack took too long to open the details of {name}.",
+    "exchanged_trigger_id": "Slack had already used this click, so the details of {name} "
+    "did not open.",
+    "ratelimited": "Slack is opening too many windows right now, so the details of {name} "
+    "did not open.",
+    "not_found": "The details window of {name} was closed before they arrived.",
+}
+
+
+def details_not_opened_message(ref: PurchaseRef, error: str | None) -> Message:
+    """Slack would not open (or fill) the Details modal: say so privately, offer it again.
+
+    ``error`` is Slack's error code (``expired_trigger_id``, ``ratelimited``, ``not_found``
+    for a modal already closed…); any other code is shown as inert text.
+    """
+    name = _purchase_name(ref.purchase_id, ref.purchase_id_type)
+    known = _NOT_OPENED.get(error or "")
+    if known is not None:
+        text = known.format(name=name)
+    else:
+        code = _escaped_code(error or "no answer", 60)
+        text = f"Slack would not show the details of {name} ({code})."
+    again = _button(
+        "Details",
+        DETAILS_ACTION_PREFIX,
+        ref.encode(),
+        accessibility_label=f"Details of {_accessible_name(ref)}",
+    )
+    warning = "" if error == "not_found" else f"{_WARNING} "
+    note = _notice(f"{warning}{text}\nClick *Details* to open them again.", buttons=[again])
+    return {**note, "response_type": "ephemeral", "replace_original": False}

@@ -126,13 +126,22 @@ _ADVICE: dict[ErrorKind, tuple[str, str]] = {
 }
 
 
+def _upstream_headline(error: CrowdTwistError) -> str:
+    """The error's own sentence, CrowdTwist's words in it inert (a code span: no live link)."""
+    message, upstream = str(error), error.upstream
+    if upstream and message.endswith(upstream):
+        lead = message[: -len(upstream)]
+        return escape(clip(lead, 200)) + _escaped_code(upstream, 500)
+    return escape(clip(message, 500))
+
+
 def _error_text(error: CrowdTwistError, not_found: str, not_found_advice: str) -> str:
     """What happened (bold) and what to do, for any kind of CrowdTwist failure."""
     if error.kind is ErrorKind.NOT_FOUND:
         headline, advice = not_found, not_found_advice
     else:
         headline, advice = _ADVICE[error.kind]
-        headline = headline or escape(clip(str(error), 500))
+        headline = headline or _upstream_headline(error)
         if error.kind is ErrorKind.BUSY:
             advice = advice.format(seconds=_figure(max(1, math.ceil(error.retry_after or 1))))
     return f"{_WARNING} *{headline}*\n{advice}"

@@ -53,6 +53,7 @@ class CrowdTwistError(Exception):
         reason: str | None = None,
         detail: str | None = None,
         retry_after: float | None = None,
+        upstream: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -61,6 +62,8 @@ class CrowdTwistError(Exception):
         self.reason = reason
         self.detail = detail or message
         self.retry_after = retry_after
+        self.upstream = upstream
+        """CrowdTwist's own sentence where ``message`` ends with it (cards show it inert)."""
 
     def __repr__(self) -> str:
         return (
@@ -146,9 +149,15 @@ def error_from_response(
     elif not parsed:
         detail += " (body is not JSON)"
 
-    def make(kind: ErrorKind, message: str) -> CrowdTwistError:
+    def make(kind: ErrorKind, message: str, shown: str | None = None) -> CrowdTwistError:
         return CrowdTwistError(
-            kind, message, status=status, reason=reason, detail=detail, retry_after=retry_after
+            kind,
+            message,
+            status=status,
+            reason=reason,
+            detail=detail,
+            retry_after=retry_after,
+            upstream=shown,
         )
 
     if status in (401, 403) or reason in _UNAUTHORIZED_REASONS:
@@ -175,7 +184,7 @@ def error_from_response(
         text = f"CrowdTwist could not use that {what}"
         shown = _for_people(upstream)
         if shown:
-            text = f"{text}: {shown}"
+            return make(ErrorKind.INVALID_INPUT, f"{text}: {shown}", shown)
         elif reason in _INVALID_PHRASES:
             text = f"{text}: {_INVALID_PHRASES[reason]}."
         elif reason and _REASON_CODE.fullmatch(reason) and reason not in _INVALID_REASONS:

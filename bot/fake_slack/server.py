@@ -80,6 +80,8 @@ class FakeSlack(SocketMode):
         self._faults: dict[str, _Fault] = {}
         self._subscribers: list[Subscriber] = []
         self._ids = itertools.count(1)
+        self._threads: dict[str, str] = {}
+        """The thread of each reply the fake posted (``ts`` → ``thread_ts``), for permalinks."""
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -96,8 +98,13 @@ class FakeSlack(SocketMode):
         return f"{self.base_url}/response/{token}"
 
     def permalink(self, channel: str, ts: str) -> str:
-        """The link ``chat.getPermalink`` gives for a message (the playground opens it)."""
-        return f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        """The link ``chat.getPermalink`` gives for a message (the playground opens it).
+
+        A reply's link names its thread as Slack's does: ``?thread_ts=…&cid=…``.
+        """
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread = self._threads.get(ts)
+        return f"{link}?thread_ts={thread}&cid={channel}" if thread else link
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call ``subscriber`` with every call after it is recorded."""
@@ -274,6 +281,8 @@ class FakeSlack(SocketMode):
                 }
             case "chat.postMessage":
                 ts = self._ts()
+                if args.get("thread_ts"):
+                    self._threads[ts] = str(args["thread_ts"])
                 return ok | {"channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}
             case "chat.postEphemeral":
                 return ok | {"message_ts": self._ts()}

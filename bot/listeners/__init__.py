@@ -25,3 +25,4 @@ def register(app: AsyncApp, services: Services) -> None:
     share.register(app, services)
     home.register(app, services)
     receipts.register(app, services)
+    actions.register_unknown(app)  # last: only clicks no other listener took

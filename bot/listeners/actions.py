@@ -25,7 +25,7 @@ from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
 from bot.lookup import answer_lookup, gather_range, log_failure
 from bot.query import PurchaseQuery, decode_query
-from bot.replies import delivered, post_to_response_url, via_response_url
+from bot.replies import answer_privately, delivered, refusal, via_response_url
 from bot.services import Services
 from bot.share import share_target
 from bot.slack_ids import (
@@ -70,15 +70,26 @@ def clicked_private(body: dict[str, Any]) -> bool:
     return not isinstance(body.get("message"), dict)  # Slack sends no message for those
 
 
+async def reply_privately(
+    services: Services, body: dict[str, Any], message: Message, *, replace_original: bool = False
+) -> bool:
+    """A private note about a click, by the route every answer takes (response_url, then the
+    conversation and its thread, then the DM)."""
+    url = body.get("response_url")
+    return await answer_privately(
+        services,
+        url if isinstance(url, str) else None,
+        message,
+        actor=actor_of(body),
+        thread_ts=_thread_of(body),
+        replace_original=replace_original,
+    )
+
+
 async def refuse_stale(services: Services, body: dict[str, Any]) -> None:
     """Refuse a button whose value is not one the bot wrote (stale, or tampered with)."""
     log.info("refused a button value: action=%s", clicked_action(body).get("action_id"))
-    await post_to_response_url(
-        services,
-        body.get("response_url"),
-        {"text": STALE_BUTTON, "blocks": []},
-        private=True,
-    )
+    await reply_privately(services, body, {"text": STALE_BUTTON, "blocks": []})
 
 
 async def clicked_query(services: Services, body: dict[str, Any]) -> PurchaseQuery | None:
@@ -164,6 +175,17 @@ def register(app: AsyncApp, services: Services) -> None:
         await export_history(services, client, body, query)
 
 
+def register_unknown(app: AsyncApp) -> None:
+    """Acknowledge a click no listener knows (an old card's button, another app's id) with
+    an empty 200 and a log line, instead of Bolt's 404 ("this app didn't respond")."""
+
+    @app.action(re.compile(".*"))
+    async def unknown_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        action_id = str(clicked_action(body).get("action_id", ""))[:80]
+        log.info("ignored a click no listener handles: action=%r", action_id)
+
+
 async def show_page_in_place(
     services: Services,
     body: dict[str, Any],
@@ -216,10 +238,12 @@ async def show_purchase_detail(
             trigger_id=body.get("trigger_id") or "",
             view=cards.detail_loading_modal(purchase_id, purchase_id_type),
         )
-    except SlackApiError as exc:
-        log.warning("could not open the detail modal: %s", exc.response.get("error"))
+        view_id, view_hash = opened["view"]["id"], opened["view"].get("hash")
+    except Exception as exc:  # refused (expired or used trigger, rate limited) or unreachable
+        code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+        log.warning("could not open the detail modal: %s", code or type(exc).__name__)
+        await reply_privately(services, body, cards.details_not_opened_message(ref, code))
         return
-    view_id = opened["view"]["id"]
     try:
         detail = await services.crowdtwist.purchase_detail(purchase_id, purchase_id_type)
     except CrowdTwistError as error:
@@ -237,13 +261,42 @@ async def show_purchase_detail(
         services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
         services.slack,
     )
-    if await delivered("fill the detail modal", client.views_update(view_id=view_id, view=view)):
+    await fill_detail_modal(services, client, body, ref, view_id, view_hash, view)
+
+
+async def fill_detail_modal(
+    services: Services,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    ref: cards.PurchaseRef,
+    view_id: str,
+    view_hash: str | None,
+    view: dict[str, Any],
+) -> None:
+    """Replace "Loading…" with ``view``; never leave the agent looking at it for nothing.
+
+    A ``hash_conflict`` (the modal changed since it opened) is retried once without the hash.
+    A modal the agent already closed (``not_found``) is no error: a private note offers
+    Details again. Any other refusal shows a smaller "could not be shown" view, or, when
+    Slack refuses that too, the same private note.
+    """
+
+    async def update(shown: dict[str, Any], with_hash: str | None) -> str | None:
+        call = client.views_update(view_id=view_id, view=shown, hash=with_hash)
+        return await refusal("fill the detail modal", call, expected={"not_found"})
+
+    refused = await update(view, view_hash)
+    if refused == "hash_conflict":
+        refused = await update(view, None)
+    if refused is None:
         return
-    # Never leave the modal on "Loading…": say what happened instead (a smaller view).
-    failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
-    await delivered(
-        "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
-    )
+    if refused == "not_found":
+        log.info("the detail modal was closed before it was filled")
+    else:
+        failed = cards.detail_not_shown_modal(ref.purchase_id, ref.purchase_id_type)
+        if await update(failed, None) is None:
+            return
+    await reply_privately(services, body, cards.details_not_opened_message(ref, refused))
 
 
 async def show_points_ledger(
@@ -311,11 +364,8 @@ async def export_history(
 ) -> None:
     """Fetch every page, upload the CSV to the person's DM with the bot, say how it went."""
     actor = actor_of(body)
-    response_url = body.get("response_url")
     settings = services.settings
-    await post_to_response_url(
-        services, response_url, cards.export_started_message(query), private=True
-    )
+    await reply_privately(services, body, cards.export_started_message(query))
     outcome, results, total = "ok", None, None
     try:
         export = (await gather_range(services, query)).or_raise()
@@ -331,7 +381,7 @@ async def export_history(
         content = to_csv(rows)
         if not await upload_to_dm(client, actor.user_id, query, content, final["text"]):
             outcome, final = "upload_failed", UPLOAD_REFUSED
-    await post_to_response_url(services, response_url, final, private=True)
+    await reply_privately(services, body, final)
     await services.audit.record(
         services.audit.event(
             "export",

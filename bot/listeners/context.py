@@ -17,6 +17,31 @@ async def ack_with(ack: AsyncAck, message: Message) -> None:
     await ack(text=message["text"], blocks=message.get("blocks"))
 
 
+def malformed(body: dict[str, Any]) -> str | None:
+    """Why a signed payload cannot be what Slack sends (None when its shape is sound).
+
+    Checked before any listener (``bot/app.py``), in both HTTP and Socket Mode, so a tampered
+    or broken payload gets one quiet answer instead of a traceback: a click's ``actions``
+    must be a non-empty list of objects each with a string ``action_id``; a view's
+    ``private_metadata``, when present, a string.
+    """
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "actions is not a non-empty list"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "an action is not an object with a string action_id"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict):
+            return "view is not an object"
+        metadata = view.get("private_metadata")
+        if metadata is not None and not isinstance(metadata, str):
+            return "private_metadata is not a string"
+    return None
+
+
 def actor_of(body: dict[str, Any], channel_id: str | None = None) -> Actor:
     """Who sent this payload and from where (slash command or interactive payload)."""
     user = body.get("user")
@@ -45,11 +70,13 @@ class FormOrigin:
         return json.dumps({k: v for k, v in data.items() if v}, separators=(",", ":"))
 
     @classmethod
-    def decode(cls, value: str | None) -> FormOrigin:
+    def decode(cls, value: object) -> FormOrigin:
         """Read ``private_metadata`` back; anything unreadable is an unknown origin."""
+        if not isinstance(value, str):
+            return cls()
         try:
             data = json.loads(value or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return cls()
         if not isinstance(data, dict):
             return cls()

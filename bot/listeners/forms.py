@@ -12,7 +12,7 @@ from bot.audit import Actor
 from bot.blockkit import Message
 from bot.listeners.context import FormOrigin
 from bot.lookup import Answer, Deliver
-from bot.replies import post_to_conversation, post_to_dm, post_to_response_url, response_type
+from bot.replies import conversation_refusal, post_to_dm, post_to_response_url, response_type
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -51,37 +51,42 @@ async def answer_at_origin(
 ) -> bool:
     """Deliver a form's answer where the form was opened: thread, channel, or the DM.
 
-    Every route into the conversation keeps the thread: a visible post the bot may not make
-    (``not_in_channel``) is tried again as an ephemeral one in the same thread before the
-    ``response_url`` (which cannot reach a thread) and the DM.
+    Every route keeps the thread: a visible post the bot may not make (``not_in_channel``)
+    is tried again as an ephemeral one in the same thread, then the ``response_url`` is
+    given the thread too, then the DM. When Slack refused because the bot is not in the
+    conversation, the answer says (once) how to invite it.
     """
     channel, user, thread = origin.channel_id, actor.user_id, origin.thread_ts
 
-    async def in_conversation(*, privately: bool) -> bool:
+    async def in_conversation(shown: Message, *, privately: bool) -> str | None:
         assert channel and user
-        return await post_to_conversation(
+        return await conversation_refusal(
             services,
             client,
             channel=channel,
             user=user,
-            message=message,
+            message=shown,
             thread_ts=thread,
             private=privately,
         )
 
     visible = response_type(services, private=private) == "in_channel"
     if thread and channel and user:
-        if await in_conversation(privately=private):
+        refused = await in_conversation(message, privately=private)
+        if refused is not None and visible:
+            refused = await in_conversation(message, privately=True)
+        if refused is None:
             return True
-        if visible and await in_conversation(privately=True):
-            return True
+        if refused in cards.BOT_NOT_IN_CONVERSATION:
+            message = cards.with_invite_hint(message)
     if origin.response_url:
         delivered = await post_to_response_url(
-            services, origin.response_url, message, private=private
+            services, origin.response_url, message, private=private, thread_ts=thread
         )
         if delivered:
             return True
-    if channel and user and not thread and await in_conversation(privately=private):
+    unthreaded = bool(channel and user and not thread)
+    if unthreaded and await in_conversation(message, privately=private) is None:
         return True
     if user:
         # Last resort: the person's DM with the bot, so the answer is never lost.

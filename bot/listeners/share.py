@@ -17,10 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
 from bot.crowdtwist.errors import CrowdTwistError
-from bot.listeners.actions import clicked_action, refuse_stale
+from bot.listeners.actions import clicked_action, refuse_stale, reply_privately
 from bot.listeners.context import actor_of
 from bot.lookup import log_failure, render_card
-from bot.replies import post_to_response_url
 from bot.services import Services
 from bot.share import ShareRef
 from bot.slack_ids import SHARE_ACTION
@@ -86,7 +85,6 @@ async def share_card(
     """Render the card (its page or a filter's, cached), post it visibly naming the sharer,
     replace the private card."""
     actor = actor_of(body)
-    response_url = body.get("response_url")
     query = ref.query
     outcome, results, total = "ok", None, None
     try:
@@ -95,7 +93,7 @@ async def share_card(
         log_failure(services, error, query)
         outcome = error.kind.value
         note = cards.crowdtwist_error_message(error, query)
-        await post_to_response_url(services, response_url, note, private=True)
+        await reply_privately(services, body, note)
     else:
         results, total = card.results, card.total
         ts, error_code = await _post_shared(client, ref, card.message)
@@ -103,12 +101,10 @@ async def share_card(
             log.info("the shared card was refused: %s", error_code)
             outcome = error_code or "slack_error"
             refused = cards.share_refused_message(error_code)
-            await post_to_response_url(services, response_url, refused, private=True)
+            await reply_privately(services, body, refused)
         else:
             link = await _permalink(client, ref.target.channel_id, ts)
-            await post_to_response_url(
-                services, response_url, cards.shared_note(link), replace_original=True
-            )
+            await reply_privately(services, body, cards.shared_note(link), replace_original=True)
     await services.audit.record(
         services.audit.event(
             "share",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from bot.slack_ids import (
 )
 from tests.conftest import RunningBot
 from tests.e2e.test_e2e_export import export
+from tests.support import slack_payloads
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
@@ -321,22 +321,22 @@ async def test_the_form_finds_a_purchase_or_filters(bot: RunningBot) -> None:
 async def test_slacks_own_view_submission_with_null_fields_reaches_the_find(
     bot: RunningBot,
 ) -> None:
-    # bolt-python's view_submission fixture (an Enterprise Grid team, W… user, an empty
-    # response_urls), carried with our form's blocks: Slack sends null for untouched fields.
-    payload = json.loads((PAYLOADS / "view_submission_bolt_python.json").read_text())
+    # bolt-python's view_submission fixture (an Enterprise Grid team, response_urls), with our
+    # form's state: Slack sends null for the fields left untouched.
     sent = await bot.driver.command("", trigger_id="trig-form")
     (opened,) = await api_calls(bot.slack, "views.open")
     ours = opened.message["view"]
     wanted = SERVED[101].purchase_id
     values = form_values(HANA.email, wanted, None)
     values[FORM_ONLY_BLOCK][FORM_ONLY_ACTION]["selected_option"] = None
-    payload["view"].update(
+    payload, token = slack_payloads.view_submission(
+        "bolt_python_view_submission_response_urls",
+        bot.driver,
         callback_id=ours["callback_id"],
+        values=values,
         private_metadata=ours["private_metadata"],
-        blocks=ours["blocks"],
-        state={"values": values},
     )
-    submitted = await bot.driver.interactive(payload, token="none")
+    submitted = await slack_payloads.send_payload(bot.driver, payload, token)
     assert submitted.response.status_code == 200 and submitted.response.text == ""
     (card,) = await response_posts(bot.slack, sent.token)
     assert f"Found {wanted} on page 11 of 21" in text_of(card)

@@ -7,7 +7,6 @@ import json
 import logging
 import traceback
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,11 +24,11 @@ from bot.services import crowdtwist_client
 from bot.shared_state import KEY_PREFIX, SharedState
 from bot.slack_ids import NEXT_PAGE_ACTION, POINTS_ACTION, POINTS_VIEW_CALLBACK_ID, SHARE_ACTION
 from tests.conftest import CT_KEY, RunningBot, make_settings
+from tests.support import slack_payloads
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.support.processes import free_port
 from tests.support.redis_server import RedisServer
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 UNAVAILABLE = "Points balance unavailable right now"
 GRACE_SECONDS = 0.3
 
@@ -244,13 +243,11 @@ async def test_points_opens_the_ledger_from_slacks_own_block_actions_payload(
 ) -> None:
     message, _ = await card(pbot, ALICE.email)
     points = button(message, POINTS_ACTION)
-    payload = json.loads((PAYLOADS / "block_actions_points.json").read_text())
-    assert payload["actions"][0]["action_id"] == POINTS_ACTION
+    payload, token = slack_payloads.block_actions(
+        "bolt_python_block_actions_ephemeral", pbot.driver, POINTS_ACTION, points["value"]
+    )
     assert "message" not in payload and payload["container"]["is_ephemeral"] is True
-    payload["actions"][0]["value"] = points["value"]
-    url, token = pbot.driver.new_response_url()
-    payload["response_url"] = url
-    sent = await pbot.driver.interactive(payload, token)
+    sent = await slack_payloads.send_payload(pbot.driver, payload, token)
     assert sent.response.status_code == 200
     (opened,) = await api_calls(pbot.slack, "views.open")
     (updated,) = await api_calls(pbot.slack, "views.update")

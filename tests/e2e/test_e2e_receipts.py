@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +27,7 @@ from bot.slack_ids import (
     RECEIPTS_PREV_PAGE_ACTION,
 )
 from tests.conftest import CT_KEY, RunningBot
+from tests.support import slack_payloads
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 from tests.support.render import render_text
 from tests.support.slack_driver import USER
@@ -38,7 +38,8 @@ CARMEN = "carmen.ruiz@example.com"
 DEV = "dev.patel@example.com"
 SIOBHAN = "o'neil+vip@example.com"
 GRACE = "grace.lindqvist@example.com"
-SLACK_PAYLOAD = Path(__file__).parent.parent / "data/slack_payloads/block_actions_receipts.json"
+SLACK_PAYLOAD = "bolt_python_block_actions_ephemeral"
+"""Slack's own click on an ephemeral message (no ``message`` in it; an enterprise install)."""
 RECEIPTS_PATH = re.compile(r"/v2/users/[^/]+/receipts")
 SUBMITTED = re.compile(r"<!date\^(\d+)\^")
 
@@ -260,13 +261,12 @@ async def test_the_key_is_in_no_log_line(bot: RunningBot, caplog: Any) -> None:
 async def test_slacks_own_block_actions_payload_reaches_the_listener(bot: RunningBot) -> None:
     """A block_actions payload Slack itself produced (bolt-python's fixture), carrying our
     Receipts button's value, answers like a click from our fake."""
-    payload = json.loads(SLACK_PAYLOAD.read_text(encoding="utf-8"))
     card = await answer(bot, ALICE)
     pressed = button(card, RECEIPTS_ACTION)
-    payload["actions"][0]["value"] = pressed["value"]
-    url, token = bot.driver.new_response_url()
-    payload["response_url"] = url
-    sent = await bot.driver.interactive(payload, token)
+    payload, token = slack_payloads.block_actions(
+        SLACK_PAYLOAD, bot.driver, RECEIPTS_ACTION, pressed["value"]
+    )
+    sent = await slack_payloads.send_payload(bot.driver, payload, token)
     assert sent.response.status_code == 200
     (reply,) = await response_posts(bot.slack, token)
     assert "2 need you" in reply["text"]
@@ -274,17 +274,16 @@ async def test_slacks_own_block_actions_payload_reaches_the_listener(bot: Runnin
 
 async def test_slacks_own_payload_opens_a_receipt(bot: RunningBot) -> None:
     """The same real payload on a View button: no ``message`` in it (an ephemeral click)."""
-    payload = json.loads(SLACK_PAYLOAD.read_text(encoding="utf-8"))
-    assert "message" not in payload and payload["container"]["is_ephemeral"] is True
     receipts = await answer(bot, f"{BEN} receipts")
     view = button(receipts, RECEIPT_VIEW_ACTION_PREFIX)
-    payload["actions"][0].update(action_id=view["action_id"], value=view["value"])
-    url, token = bot.driver.new_response_url()
-    payload["response_url"] = url
-    sent = await bot.driver.interactive(payload, token)
+    payload, token = slack_payloads.block_actions(
+        SLACK_PAYLOAD, bot.driver, view["action_id"], view["value"]
+    )
+    assert "message" not in payload and payload["container"]["is_ephemeral"] is True
+    sent = await slack_payloads.send_payload(bot.driver, payload, token)
     assert sent.response.status_code == 200
     (opened,) = await api_calls(bot.slack, "views.open")
-    assert opened.message["trigger_id"] == "111.222.valid"
+    assert opened.message["trigger_id"] == payload["trigger_id"]
     (updated,) = await api_calls(bot.slack, "views.update")
     assert any(b["type"] == "image" for b in updated.message["view"]["blocks"])
 

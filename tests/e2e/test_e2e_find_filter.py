@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +35,6 @@ from tests.e2e.test_e2e_export import export
 from tests.support import slack_payloads
 from tests.support.e2e_helpers import api_calls, button, has_button, response_posts, text_of
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 HANA = next(m for m in DEMO_MEMBERS if m.key == "hana")
 SERVED = [Purchase.model_validate(p.as_history_row()) for p in HANA.purchases]
 """What the sandbox serves for Hana, newest first: 203 purchases, 21 pages."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
 from bot.listeners.context import FormOrigin, actor_of
+from bot.metrics import request_started
 from bot.replay import request_key
 from bot.replies import post_to_response_url, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
@@ -38,7 +40,7 @@ def build_web_client(services: Services) -> AsyncWebClient:
     return AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=services.settings.slack_api_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() + services.slack_observers(),
         timeout=SLACK_TIMEOUT,
         session=services.slack_session(),
     )
@@ -126,6 +128,7 @@ class Guards(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         services, body = self._services, req.body
+        request_started.set(time.perf_counter())  # the answer's clock (purchases_answer_seconds)
         key = request_key(body)
         if key is not None and not await services.replays.first_time(key):
             # A replay (the same trigger or event seen before) is answered with an empty 200.

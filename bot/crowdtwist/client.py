@@ -57,12 +57,19 @@ from bot.crowdtwist.errors import (
 from bot.crowdtwist.models import IdType, PurchaseDetail, PurchaseIdType, PurchasePage
 from bot.crowdtwist.transport import AiohttpTransport
 
-__all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient"]
+__all__ = ["DETAIL_PATH", "HISTORY_PATH", "ClientStats", "CrowdTwistClient", "RequestObserver"]
 
 log = logging.getLogger("bot.crowdtwist")
 
 HISTORY_PATH = "/users/{member}/purchases"
 DETAIL_PATH = "/purchase/{purchase_id}"
+
+_ENDPOINTS = {HISTORY_PATH: "purchases", DETAIL_PATH: "purchase_detail"}
+"""Each call's name in the metrics (``crowdtwist_requests_total{endpoint}``)."""
+
+RequestObserver = Callable[[str, str, float], None]
+"""Told of every attempt sent: endpoint name, HTTP status (or ``timeout``,
+``connect_error``, ``too_large``) and seconds taken."""
 
 _M = TypeVar("_M", bound=BaseModel)
 _Key = tuple[object, ...]
@@ -126,6 +133,8 @@ class ClientStats:
     """HTTP attempts sent (retries included)."""
     cache_hits: int = 0
     """Calls answered from the cache without a request."""
+    cache_misses: int = 0
+    """Calls that found neither a cached page nor the same fetch in flight, so started one."""
     coalesced: int = 0
     """Calls that joined an identical request already in flight."""
     retries: int = 0
@@ -211,6 +220,8 @@ class CrowdTwistClient:
         self._prefetching: set[asyncio.Task[BaseModel]] = set()
         self._closed = False
         self.stats = ClientStats()
+        self.on_request: RequestObserver | None = None
+        """Told of every attempt sent (the metrics); None: nobody listens."""
 
     def __repr__(self) -> str:
         return f"CrowdTwistClient(base_url={self.base_url!r})"
@@ -371,6 +382,7 @@ class CrowdTwistClient:
         """The fetch of ``key`` in flight in this process, or a new one."""
         task = self._inflight.get(key)
         if task is None or task.done():
+            self.stats.cache_misses += 1
             return self._start(key, fetch, model)
         self.stats.coalesced += 1
         return task
@@ -425,9 +437,11 @@ class CrowdTwistClient:
         *,
         page: int | None,
         what: str,
+        endpoint: str | None = None,
     ) -> _M:
-        """GET with retries, then validate a 2xx body into ``model``."""
-        response = await self._send(template, path, params, page=page, what=what)
+        """GET with retries, then validate a 2xx body into ``model``; ``endpoint`` names the
+        call in the metrics (by default the name :data:`_ENDPOINTS` gives its template)."""
+        response = await self._send(template, path, params, page=page, what=what, endpoint=endpoint)
         try:
             return _parse(response, model, template=template, what=what)
         except CrowdTwistError as error:
@@ -441,6 +455,7 @@ class CrowdTwistClient:
         *,
         page: int | None,
         what: str,
+        endpoint: str | None = None,
     ) -> _Reply:
         """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error.
 
@@ -449,8 +464,9 @@ class CrowdTwistClient:
         """
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
+        name = endpoint or _endpoint_of(template)
         for attempt in range(1, attempts + 1):
-            sent = await self._attempt(path, params, template)
+            sent = await self._attempt(path, params, template, name)
             note = functools.partial(
                 _log_attempt, template, shown_page, f"{attempt}/{attempts}", sent.elapsed_ms
             )
@@ -481,7 +497,9 @@ class CrowdTwistClient:
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, path: str, params: dict[str, str], template: str) -> _Attempt:
+    async def _attempt(
+        self, path: str, params: dict[str, str], template: str, endpoint: str
+    ) -> _Attempt:
         """One attempt: admitted by the budget, a free connection, then the timed GET.
 
         Failures that are answers to judge (transport errors, a body too large) come back in
@@ -499,14 +517,25 @@ class CrowdTwistClient:
                     response = await self._get(path, params, template)
             except _BodyTooLarge as exc:
                 sent = _Attempt(too_large=bad_response(f"{exc} on GET {template}"))
+                status = "too_large"
             except _RETRYABLE_EXCEPTIONS as exc:
                 sent = _Attempt(failure=type(exc).__name__, retryable=True)
+                status = _failure_status(exc)
             except httpx.HTTPError as exc:
                 sent = _Attempt(failure=type(exc).__name__)
+                status = _failure_status(exc)
             else:
                 sent = _Attempt(response=response)
-        sent.elapsed_ms = round((time.perf_counter() - started) * 1000)
+                status = str(response.status_code)
+        elapsed = time.perf_counter() - started
+        sent.elapsed_ms = round(elapsed * 1000)
+        if self.on_request is not None:
+            self.on_request(endpoint, status, elapsed)
         return sent
+
+    async def budget_remaining(self) -> int | None:
+        """Attempts left in this minute's budget (every replica's); None without a budget."""
+        return None if self._budget is None else await self._budget.remaining()
 
     async def _admit(self) -> None:
         """Count the attempt about to be sent against the request budget (every replica's);
@@ -562,6 +591,23 @@ class CrowdTwistClient:
             a.replace(self._secret, "[secret]") if isinstance(a, str) else a for a in error.args
         )
         return error
+
+
+def _endpoint_of(template: str) -> str:
+    """A call's name for the metrics: its entry in :data:`_ENDPOINTS`, else the last
+    literal segment of its path (``/members/{id}/points`` → ``points``)."""
+    known = _ENDPOINTS.get(template)
+    if known is not None:
+        return known
+    literal = [part for part in template.split("/") if part and "{" not in part]
+    return re.sub(r"[^a-z0-9_]", "_", literal[-1].lower())[:40] if literal else "other"
+
+
+def _failure_status(error: BaseException) -> str:
+    """The metrics' status of an attempt that got no answer."""
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    return "connect_error"
 
 
 class _BodyTooLarge(Exception):

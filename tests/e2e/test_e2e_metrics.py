@@ -1,0 +1,185 @@
+"""``GET /metrics`` after known traffic: exact counts, bounded labels, the token rule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from bot.fake_slack import RESPONSE_METHOD
+from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION
+from tests.conftest import RunningBot
+from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.support.slack_driver import USER
+
+TOKEN = "metrics-token-7c1d"
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+# What no label may ever look like: a CrowdTwist id, an email, a Slack user or channel id.
+PERSONAL = re.compile(r"^\d{6,}$|@|^[UCWDG][A-Z0-9]{7,}$")
+
+
+async def scrape(bot: RunningBot, token: str | None = TOKEN) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return await bot.driver.http.get(f"{bot.base_url}/metrics", headers=headers)
+
+
+def samples(text: str) -> Samples:
+    """Every sample by name and labels, parsed by prometheus-client's own parser."""
+    found: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found: Samples, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def with_prefix(found: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {labels: v for (n, labels), v in found.items() if n == name and v}
+
+
+async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[..., Any]) -> None:
+    # Eight CrowdTwist attempts are planned below; the ninth lookup finds the budget spent.
+    bot: RunningBot = await bot_factory(
+        metrics_token=SecretStr(TOKEN),
+        prefetch_adjacent_pages=False,
+        crowdtwist_max_retries=0,
+        crowdtwist_timeout_seconds=0.5,
+        crowdtwist_rate_limit_per_minute=8,
+        allowed_slack_user_ids=frozenset({USER}),
+    )
+    slack, faults = bot.slack, bot.sandbox.faults
+
+    sent = await bot.driver.command("alice@example.com")  # card
+    (card,) = await response_posts(slack, sent.token)
+    assert "Page 1 of 3" in text_of(card)
+
+    # An empty history, answered after Slack refuses the response_url and the ephemeral post.
+    slack.fail(RESPONSE_METHOD, 404)
+    slack.fail("chat.postEphemeral", 200, body={"ok": False, "error": "not_in_channel"})
+    await bot.driver.command("ben.okafor@example.com")
+    (dm,) = await api_calls(slack, "chat.postMessage")
+    assert "No purchases" in text_of(dm.message)
+
+    sent = await bot.driver.command("nobody@example.com")  # not_found
+    await response_posts(slack, sent.token)
+    sent = await bot.driver.command("someone 2024-02-30")  # invalid: answered in the ack
+    assert "2024-02-30" in sent.response.text
+    sent = await bot.driver.command("alice@example.com", user="U0STRANGER")  # denied
+    assert sent.response.status_code == 200
+
+    faults.inject(500, b'{"error": "boom"}')
+    sent = await bot.driver.command("carmen.ruiz@example.com")  # error: CrowdTwist's 500
+    await response_posts(slack, sent.token)
+    faults.inject_delay(1.0)
+    sent = await bot.driver.command("dev.patel@example.com")  # error: a timeout
+    await response_posts(slack, sent.token)
+
+    details = button(card, DETAILS_ACTION_PREFIX)
+    await bot.driver.click(details["action_id"], details["value"])
+    await api_calls(slack, "views.update")
+    sent = await bot.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
+    (page2,) = await response_posts(slack, sent.token)
+    assert "Page 2 of 3" in text_of(page2)
+    sent = await bot.driver.click(EXPORT_ACTION, button(card, EXPORT_ACTION)["value"])
+    await response_posts(slack, sent.token, count=2)  # "exporting…", then done
+    await api_calls(slack, "files.completeUploadExternal")
+
+    sent = await bot.driver.command("grace.lindqvist@example.com")  # busy: the budget is spent
+    (busy,) = await response_posts(slack, sent.token)
+    assert "busy" in text_of(busy)
+
+    answer = await scrape(bot)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    found = samples(answer.text)
+
+    lookups = with_prefix(found, "purchases_lookups_total")
+    assert lookups == {
+        (("entry", "command"), ("outcome", "card")): 1,
+        (("entry", "command"), ("outcome", "empty")): 1,
+        (("entry", "command"), ("outcome", "not_found")): 1,
+        (("entry", "command"), ("outcome", "invalid")): 1,
+        (("entry", "command"), ("outcome", "denied")): 1,
+        (("entry", "command"), ("outcome", "error")): 2,
+        (("entry", "command"), ("outcome", "busy")): 1,
+        (("entry", "details"), ("outcome", "card")): 1,
+        (("entry", "page"), ("outcome", "card")): 1,
+        (("entry", "export"), ("outcome", "card")): 1,
+    }
+    answered = with_prefix(found, "purchases_answer_seconds_count")
+    assert answered == {
+        (("entry", "command"),): 8,
+        (("entry", "details"),): 1,
+        (("entry", "page"),): 1,
+        (("entry", "export"),): 1,
+    }
+    # The timed-out lookup waited 0.5 s for CrowdTwist: its answer is in the 0.5 s+ buckets.
+    assert value(found, "purchases_answer_seconds_bucket", entry="command", le="0.3") <= 7
+    assert with_prefix(found, "crowdtwist_requests_total") == {
+        (("endpoint", "purchases"), ("status", "200")): 4,  # alice p1, ben, Next, export p3
+        (("endpoint", "purchases"), ("status", "404")): 1,
+        (("endpoint", "purchases"), ("status", "500")): 1,
+        (("endpoint", "purchases"), ("status", "timeout")): 1,
+        (("endpoint", "purchase_detail"), ("status", "200")): 1,
+    }
+    assert with_prefix(found, "crowdtwist_request_seconds_count") == {
+        (("endpoint", "purchases"),): 7,
+        (("endpoint", "purchase_detail"),): 1,
+    }
+    # The export found pages 1 and 2 cached (the command and Next fetched them).
+    assert value(found, "crowdtwist_cache_total", result="hit") == 2
+    assert value(found, "crowdtwist_cache_total", result="miss") == 9
+    assert value(found, "crowdtwist_cache_total", result="coalesced") == 0
+    assert value(found, "crowdtwist_budget_remaining") == 0
+    assert with_prefix(found, "slack_api_errors_total") == {
+        (("error", "404"), ("method", "response_url")): 1,
+        (("error", "not_in_channel"), ("method", "chat.postEphemeral")): 1,
+    }
+    assert value(found, "purchases_in_flight") == 0
+    assert not any(name == "redis_up" for name, _ in found)
+
+    labels = {v for _, pairs in found for _, v in pairs}
+    assert "command" in labels
+    assert not [v for v in labels if PERSONAL.search(v)], labels
+
+
+async def test_metrics_need_the_bearer_token_when_one_is_set(
+    bot_factory: Callable[..., Any],
+) -> None:
+    bot: RunningBot = await bot_factory(metrics_token=SecretStr(TOKEN))
+    assert (await scrape(bot, token=None)).status_code == 401
+    assert (await scrape(bot, token="wrong")).status_code == 401
+    refused = await bot.driver.http.get(
+        f"{bot.base_url}/metrics", headers={"Authorization": TOKEN}
+    )
+    assert refused.status_code == 401
+    assert TOKEN not in refused.text
+    assert (await scrape(bot)).status_code == 200
+    assert (await bot.driver.http.get(f"{bot.base_url}/healthz")).status_code == 200
+
+
+async def test_metrics_are_open_without_a_token_and_gone_when_disabled(
+    bot_factory: Callable[..., Any],
+) -> None:
+    open_bot: RunningBot = await bot_factory()
+    answer = await scrape(open_bot, token=None)
+    assert answer.status_code == 200
+    # Two bots in one process count on their own registries: no clash, no shared counts.
+    other: RunningBot = await bot_factory()
+    await other.driver.command("alice@example.com")
+    await other.slack.wait_for(lambda c: c.method == RESPONSE_METHOD)
+    assert value(samples((await scrape(open_bot, None)).text), "purchases_lookups_total") == 0
+    counted = samples((await scrape(other, None)).text)
+    assert value(counted, "purchases_lookups_total", entry="command", outcome="card") == 1
+
+    off: RunningBot = await bot_factory(metrics_enabled=False)
+    assert (await scrape(off, token=None)).status_code == 404
+    assert (await off.driver.http.get(f"{off.base_url}/healthz")).status_code == 200

@@ -157,9 +157,7 @@ async def test_metrics_need_the_bearer_token_when_one_is_set(
     bot: RunningBot = await bot_factory(metrics_token=SecretStr(TOKEN))
     assert (await scrape(bot, token=None)).status_code == 401
     assert (await scrape(bot, token="wrong")).status_code == 401
-    refused = await bot.driver.http.get(
-        f"{bot.base_url}/metrics", headers={"Authorization": TOKEN}
-    )
+    refused = await bot.driver.http.get(f"{bot.base_url}/metrics", headers={"Authorization": TOKEN})
     assert refused.status_code == 401
     assert TOKEN not in refused.text
     assert (await scrape(bot)).status_code == 200

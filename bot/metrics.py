@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -56,10 +63,8 @@ OUTCOMES = frozenset({"card", "empty", "not_found", "invalid", "denied", "busy",
 # The audit trail's entry names (and, for a refused request, Slack's payload type) → the label.
 _ENTRY_OF = {name: name for name in ENTRIES} | {
     "choose": "shortcut",  # a member picked from the shortcut's list
-    "message_action": "shortcut",
     "next_page": "page",
     "prev_page": "page",
-    "view_submission": "form",
 }
 _OUTCOME_OF = {
     "not_found": "not_found",
@@ -95,7 +100,7 @@ class _CacheCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         family = CounterMetricFamily(
-            "crowdtwist_cache",
+            "crowdtwist_cache_total",
             "CrowdTwist calls by how the page cache answered them",
             labels=["result"],
         )
@@ -111,10 +116,12 @@ class Metrics:
     """The process's metrics and the few calls that feed them."""
 
     def __init__(self) -> None:
+        # No ``*_created`` series: Prometheus does not need them, and they double the lines.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=False)
         r = self.registry
         self._lookups = Counter(
-            "purchases_lookups",
+            "purchases_lookups_total",
             "Lookups answered, by where they came from and what the person got",
             ["entry", "outcome"],
             registry=r,
@@ -127,7 +134,7 @@ class Metrics:
             registry=r,
         )
         self._requests = Counter(
-            "crowdtwist_requests",
+            "crowdtwist_requests_total",
             "CrowdTwist attempts sent (retries included), by endpoint and HTTP status or failure",
             ["endpoint", "status"],
             registry=r,
@@ -140,7 +147,7 @@ class Metrics:
             registry=r,
         )
         self._slack_errors = Counter(
-            "slack_api_errors",
+            "slack_api_errors_total",
             "Slack Web API calls and response_url posts that failed, by error or HTTP status",
             ["method", "error"],
             registry=r,

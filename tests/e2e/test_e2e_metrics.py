@@ -88,6 +88,9 @@ async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[...,
     sent = await bot.driver.click(NEXT_PAGE_ACTION, button(card, NEXT_PAGE_ACTION)["value"])
     (page2,) = await response_posts(slack, sent.token)
     assert "Page 2 of 3" in text_of(page2)
+    nxt = button(page2, NEXT_PAGE_ACTION)["value"]
+    sent = await bot.driver.click(NEXT_PAGE_ACTION, nxt, user="U0STRANGER")  # page: denied
+    await response_posts(slack, sent.token)
     sent = await bot.driver.click(EXPORT_ACTION, button(card, EXPORT_ACTION)["value"])
     await response_posts(slack, sent.token, count=2)  # "exporting…", then done
     await api_calls(slack, "files.completeUploadExternal")
@@ -112,13 +115,14 @@ async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[...,
         (("entry", "command"), ("outcome", "busy")): 1,
         (("entry", "details"), ("outcome", "card")): 1,
         (("entry", "page"), ("outcome", "card")): 1,
+        (("entry", "page"), ("outcome", "denied")): 1,
         (("entry", "export"), ("outcome", "card")): 1,
     }
     answered = with_prefix(found, "purchases_answer_seconds_count")
     assert answered == {
         (("entry", "command"),): 8,
         (("entry", "details"),): 1,
-        (("entry", "page"),): 1,
+        (("entry", "page"),): 2,
         (("entry", "export"),): 1,
     }
     # The timed-out lookup waited 0.5 s for CrowdTwist: its answer is in the 0.5 s+ buckets.

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from bot.fake_slack import RESPONSE_METHOD
+from bot.app import build_app
+from bot.crowdtwist.models import IdType
+from bot.fake_slack import RESPONSE_METHOD, FakeSlack
+from bot.sandbox import SandboxServer
+from bot.server import build_web_app
+from bot.services import Services, crowdtwist_client
+from bot.shared_state import SharedState
 from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, make_settings
 from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
+from tests.support.redis_server import RedisServer
 from tests.support.slack_driver import USER
 
 TOKEN = "metrics-token-7c1d"
@@ -185,3 +194,48 @@ async def test_metrics_are_open_without_a_token_and_gone_when_disabled(
     off: RunningBot = await bot_factory(metrics_enabled=False)
     assert (await scrape(off, token=None)).status_code == 404
     assert (await off.driver.http.get(f"{off.base_url}/healthz")).status_code == 200
+
+
+async def test_with_redis_the_budget_is_every_replicas_and_redis_up_follows_redis(
+    redis_server: RedisServer, sandbox: SandboxServer, fake_slack: FakeSlack
+) -> None:
+    async with AsyncExitStack() as stack:
+
+        async def replica() -> tuple[Services, str]:
+            settings = make_settings(
+                sandbox,
+                fake_slack,
+                redis_url=SecretStr(redis_server.url),
+                crowdtwist_rate_limit_per_minute=100,
+                prefetch_adjacent_pages=False,
+            )
+            shared = SharedState(redis_server.url, timeout=0.3, probe_seconds=0.1)
+            await shared.start()
+            client = crowdtwist_client(settings, shared=shared)
+            services = Services.from_settings(settings, client, shared)
+            runner = web.AppRunner(build_web_app(build_app(services), services))
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            return services, f"http://127.0.0.1:{runner.addresses[0][1]}/metrics"
+
+        (a, _), (_, b_url) = await replica(), await replica()
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=5))
+        await a.crowdtwist.purchase_history("alice@example.com", IdType.EMAIL)
+        await a.crowdtwist.purchase_history("ben.okafor@example.com", IdType.EMAIL)
+
+        seen_by_b = samples((await http.get(b_url)).text)
+        assert value(seen_by_b, "redis_up") == 1
+        assert value(seen_by_b, "crowdtwist_budget_remaining") == 98  # A's two, seen by B
+
+        await redis_server.stop()
+        assert a.shared is not None
+        await a.crowdtwist.purchase_history("carmen.ruiz@example.com", IdType.EMAIL)
+        assert not a.shared.available
+        alone = samples((await http.get(b_url)).text)
+        assert value(alone, "redis_up") == 0
+        # Down, B falls back on its own share of the limit (two replicas were alive).
+        assert value(alone, "crowdtwist_budget_remaining") == 50
+        await redis_server.start()
+        assert a.shared is not None and await a.shared.wait_until_available(5)

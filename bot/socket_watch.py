@@ -48,11 +48,12 @@ class SocketWatch:
         self._client = client
         self._probe = probe
         self.times = times or WatchTimes()
-        self._last_heard = time.time()
-        self._down_since: float | None = None  # monotonic
-        self._down_at = 0.0  # wall clock, to compare with slack_sdk's pong times
+        # Down until Slack is first heard (``hello``, or the first pong).
+        self._last_heard = 0.0
+        self._down_since: float | None = time.monotonic()
+        self._down_at = time.time()  # wall clock, to compare with slack_sdk's pong times
         self._reconnecting: asyncio.Task[None] | None = None
-        self._last_try = 0.0  # wall clock of the last reconnection asked for
+        self._last_try = time.time()  # silence is measured from here until Slack is heard
         self.reconnects = 0
         """Reconnections the watchdog asked for (whether or not they succeeded)."""
         client.on_message_listeners.append(self._heard)
@@ -147,4 +148,4 @@ class SocketWatch:
     def _up(self) -> None:
         down = time.monotonic() - (self._down_since or time.monotonic())
         self._down_since = None
-        log.info("Socket Mode: connected again after %.1f s", down)
+        log.info("Socket Mode: connected (after %.1f s without a connection)", down)

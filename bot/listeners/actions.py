@@ -222,16 +222,18 @@ async def show_purchase_detail(
     else:
         view = cards.detail_modal(purchase_id, purchase_id_type, detail, awaiting=ref.awaiting)
         outcome = "ok"
+    if not await delivered(
+        "fill the detail modal", client.views_update(view_id=view_id, view=view)
+    ):
+        # Never leave the modal on "Loading…": say what happened instead (a smaller view).
+        failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
+        await delivered(
+            "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
+        )
+    # After the modal is filled: the audit line is when the metrics stop the answer's clock.
     await services.audit.record(
         services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
         services.slack,
-    )
-    if await delivered("fill the detail modal", client.views_update(view_id=view_id, view=view)):
-        return
-    # Never leave the modal on "Loading…": say what happened instead (a smaller view).
-    failed = cards.detail_not_shown_modal(purchase_id, purchase_id_type)
-    await delivered(
-        "say the detail modal failed", client.views_update(view_id=view_id, view=failed)
     )
 
 

@@ -21,6 +21,7 @@ from bot.services import Services, crowdtwist_client
 from bot.shared_state import SharedState
 from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION
 from tests.conftest import RunningBot, make_settings
+from tests.e2e.test_e2e_slack import form_values
 from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
 from tests.support.redis_server import RedisServer
 from tests.support.slack_driver import USER
@@ -104,6 +105,11 @@ async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[...,
     await response_posts(slack, sent.token, count=2)  # "exporting…", then done
     await api_calls(slack, "files.completeUploadExternal")
 
+    await bot.driver.command("", trigger_id="trig-form")  # the form: no lookup yet
+    form = (await api_calls(slack, "views.open", count=2))[-1]  # Details opened the first
+    refused = await bot.driver.submit_view(form.message["view"], form_values("  "))
+    assert refused.response.json()["response_action"] == "errors"  # form: invalid
+
     sent = await bot.driver.command("grace.lindqvist@example.com")  # busy: the budget is spent
     (busy,) = await response_posts(slack, sent.token)
     assert "busy" in text_of(busy)
@@ -123,6 +129,7 @@ async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[...,
         (("entry", "command"), ("outcome", "error")): 2,
         (("entry", "command"), ("outcome", "busy")): 1,
         (("entry", "details"), ("outcome", "card")): 1,
+        (("entry", "form"), ("outcome", "invalid")): 1,
         (("entry", "page"), ("outcome", "card")): 1,
         (("entry", "page"), ("outcome", "denied")): 1,
         (("entry", "export"), ("outcome", "card")): 1,
@@ -131,6 +138,7 @@ async def test_metrics_count_exactly_the_traffic_sent(bot_factory: Callable[...,
     assert answered == {
         (("entry", "command"),): 8,
         (("entry", "details"),): 1,
+        (("entry", "form"),): 1,
         (("entry", "page"),): 2,
         (("entry", "export"),): 1,
     }

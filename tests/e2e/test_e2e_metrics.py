@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +30,7 @@ from tests.support.redis_server import RedisServer
 from tests.support.slack_driver import USER
 
 TOKEN = "metrics-token-7c1d"
+PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 # What no label may ever look like: a CrowdTwist id, an email, a Slack user or channel id.
@@ -247,3 +251,27 @@ async def test_with_redis_the_budget_is_every_replicas_and_redis_up_follows_redi
         assert value(alone, "crowdtwist_budget_remaining") == 50
         await redis_server.start()
         assert a.shared is not None and await a.shared.wait_until_available(5)
+
+
+async def test_a_refused_click_slack_sent_counts_as_denied_under_its_entry(
+    bot_factory: Callable[..., Any],
+) -> None:
+    # bolt-python's block_actions fixture (an ephemeral card's click: a container, no
+    # message), with our buttons' ids and the fake Slack's response_url put in.
+    bot: RunningBot = await bot_factory(allowed_slack_user_ids=frozenset({USER}))
+    slack_sent = json.loads((PAYLOADS / "issue22_block_actions_ephemeral.json").read_text())
+    for action_id, token in ((NEXT_PAGE_ACTION, "deny1"), (EXPORT_ACTION, "deny2")):
+        payload = copy.deepcopy(slack_sent)
+        payload["actions"][0]["action_id"] = action_id
+        payload["response_url"] = bot.slack.response_url(token)
+        payload["trigger_id"] = f"111.222.{token}"  # else the replay guard drops the second
+        sent = await bot.driver.interactive(payload, token)
+        assert sent.response.status_code == 200
+        (note,) = await response_posts(bot.slack, token)
+        assert "W111" not in text_of(note)
+    found = samples((await scrape(bot, token=None)).text)
+    assert with_prefix(found, "purchases_lookups_total") == {
+        (("entry", "page"), ("outcome", "denied")): 1,
+        (("entry", "export"), ("outcome", "denied")): 1,
+    }
+    assert with_prefix(found, "crowdtwist_requests_total") == {}

@@ -26,6 +26,7 @@ def main() -> int:
             settings.slack_app_token,
             settings.crowdtwist_api_key,
             settings.audit_hash_key,
+            settings.metrics_token,
         )
         if secret is not None
     ]

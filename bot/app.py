@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,10 +23,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
 from bot.listeners.context import FormOrigin, actor_of, malformed
+from bot.metrics import request_started
 from bot.replay import request_key
 from bot.replies import answer_privately, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services
-from bot.slack_ids import FORM_MEMBER_BLOCK, HOME_EVENT
+from bot.slack_ids import (
+    CHOOSE_MEMBER_ACTION_PREFIX,
+    DETAILS_ACTION_PREFIX,
+    EXPORT_ACTION,
+    FORM_MEMBER_BLOCK,
+    HOME_EVENT,
+    HOME_LOOKUP_ACTION_PREFIX,
+    NEXT_PAGE_ACTION,
+    OPEN_FORM_ACTION,
+    POINTS_ACTION,
+    PREV_PAGE_ACTION,
+    RECEIPT_VIEW_ACTION_PREFIX,
+    RECEIPTS_ACTION,
+    RECEIPTS_NEXT_PAGE_ACTION,
+    RECEIPTS_PREV_PAGE_ACTION,
+    SHARE_ACTION,
+)
 from bot.workflow_step import AUDIT_ENTRY, is_step_run, step_actor, step_denied_text
 
 log = logging.getLogger(__name__)
@@ -38,7 +56,7 @@ def build_web_client(services: Services) -> AsyncWebClient:
     return AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=services.settings.slack_api_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() + services.slack_observers(),
         timeout=SLACK_TIMEOUT,
         session=services.slack_session(),
     )
@@ -126,6 +144,7 @@ class Guards(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         services, body = self._services, req.body
+        request_started.set(time.perf_counter())  # the answer's clock (purchases_answer_seconds)
         wrong = malformed(body)
         if wrong is not None:
             # Signed, so Slack's or a tamperer's: answered once, quietly, doing nothing.
@@ -157,6 +176,44 @@ def _channel_of(body: dict[str, Any], context: AsyncBoltContext) -> str | None:
     return context.channel_id
 
 
+# A refused click is audited under the entry its button belongs to (the longest prefix wins).
+_ENTRY_OF_ACTION = (
+    (NEXT_PAGE_ACTION, "next_page"),
+    (PREV_PAGE_ACTION, "prev_page"),
+    (DETAILS_ACTION_PREFIX, "details"),
+    (EXPORT_ACTION, "export"),
+    (SHARE_ACTION, "share"),
+    (CHOOSE_MEMBER_ACTION_PREFIX, "choose"),
+    (HOME_LOOKUP_ACTION_PREFIX, "home"),
+    (OPEN_FORM_ACTION, "form"),
+    (POINTS_ACTION, "points"),
+    (RECEIPT_VIEW_ACTION_PREFIX, "receipt_view"),
+    (RECEIPTS_NEXT_PAGE_ACTION, "receipts_next_page"),
+    (RECEIPTS_PREV_PAGE_ACTION, "receipts_prev_page"),
+    (RECEIPTS_ACTION, "receipts_button"),
+)
+
+
+def refused_entry(body: dict[str, Any]) -> str:
+    """The audit entry of a refused request: as its listener would have named it, where the
+    payload says which (a command, the shortcut, the form, a known button); else its type."""
+    if body.get("command"):
+        return "command"
+    kind = str(body.get("type") or "unknown")
+    if kind == "message_action":
+        return "shortcut"
+    if kind == "view_submission":
+        return "form"
+    actions = body.get("actions")
+    if kind == "block_actions" and isinstance(actions, list) and actions:
+        first = actions[0]
+        action_id = str(first.get("action_id", "")) if isinstance(first, dict) else ""
+        for prefix, entry in _ENTRY_OF_ACTION:
+            if action_id.startswith(prefix):
+                return entry
+    return kind
+
+
 async def enforce_access(
     services: Services,
     body: dict[str, Any],
@@ -176,7 +233,7 @@ async def enforce_access(
         return None
     reason = services.access.why_denied(user_id, channel_id)
     message = cards.denied_message(reason=reason)
-    kind = "command" if body.get("command") else str(body.get("type") or "unknown")
+    kind = refused_entry(body)
     log.info("access denied: user=%s channel=%s entry=%s", user_id, channel_id, kind)
     await services.audit.record(
         services.audit.event(kind, "denied", actor_of(body, channel_id=channel_id)),

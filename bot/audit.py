@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -57,9 +58,17 @@ _EVENT_FIELDS = tuple(f.name for f in fields(AuditEvent))
 class AuditLog:
     """Writes audit events to the ``bot.audit`` logger and, if set, an audit channel."""
 
-    def __init__(self, hash_key: bytes, *, channel_id: str | None = None) -> None:
+    def __init__(
+        self,
+        hash_key: bytes,
+        *,
+        channel_id: str | None = None,
+        observer: Callable[[AuditEvent], None] | None = None,
+    ) -> None:
         self._hash_key = hash_key
         self._channel_id = channel_id
+        self.observer = observer
+        """Told of every event as it is recorded (the metrics count lookups here)."""
 
     def member_tag(self, member: str) -> str:
         """The member's keyed hash, as it appears in every log line."""
@@ -106,6 +115,8 @@ class AuditLog:
 
     async def record(self, event: AuditEvent, client: AsyncWebClient | None = None) -> None:
         """Write the line; copy it to the audit channel when one is configured."""
+        if self.observer is not None:
+            self.observer(event)
         if audit_logger.isEnabledFor(logging.INFO):
             # Field by field, not dataclasses.asdict (a deep copy): the values are plain.
             shown = {

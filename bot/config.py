@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
 
+    # Operations: Prometheus metrics on PORT beside /healthz (a token makes them need it)
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+
     # Lifecycle
     event_loop: EventLoop = EventLoop.AUTO
     shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)

@@ -29,6 +29,7 @@ from bot.blockkit import Message
 from bot.compact_json import dumps_bytes
 from bot.config import ReplyVisibility
 from bot.lookup import Answer, Deliver
+from bot.metrics import failure_label
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -136,9 +137,13 @@ async def post_to_response_url(
         status = await post_json(services.slack_session(), url, payload)
     except Exception as exc:  # a lost answer is logged, never fatal
         log.warning("response_url post failed: %s", type(exc).__name__)
+        if services.metrics is not None:
+            services.metrics.slack_error("response_url", failure_label(exc))
         return False
     if status != 200:
         log.warning("response_url post refused: HTTP %s", status)
+        if services.metrics is not None:
+            services.metrics.slack_error("response_url", str(status))
         return False
     return True
 

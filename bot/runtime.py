@@ -19,10 +19,11 @@ from bot.app import build_app
 from bot.config import SANDBOX_API_KEY, Settings
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.sandbox import SandboxServer
-from bot.server import build_web_app
+from bot.server import build_operations_app, build_web_app
 from bot.services import Services, crowdtwist_client
 from bot.shared_state import SharedState
 from bot.slow_clients import GuardedSite
+from bot.socket_watch import SocketWatch, WatchTimes
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +115,42 @@ def run_http(settings: Settings) -> None:
         loop.close()
 
 
-async def serve_socket_mode(settings: Settings, stop: asyncio.Event) -> None:
-    """Connect over Socket Mode and serve until ``stop`` is set; then drain and disconnect."""
+async def serve_socket_mode(
+    settings: Settings, stop: asyncio.Event, times: WatchTimes | None = None
+) -> None:
+    """Connect over Socket Mode and serve until ``stop`` is set; then drain and disconnect.
+
+    ``/healthz`` and ``/metrics`` are served on ``PORT`` meanwhile, and a watchdog
+    (:mod:`bot.socket_watch`, its clock ``times``) replaces a connection gone silent.
+    """
     assert settings.slack_app_token is not None
     async with AsyncExitStack() as stack:
         services = await services_for(settings, stack)
         stack.push_async_callback(services.aclose)
-        handler = AsyncSocketModeHandler(
-            build_app(services), settings.slack_app_token.get_secret_value()
-        )
+        app = build_app(services)
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        probe = services.slack.auth_test if services.slack is not None else None
+        watch = SocketWatch(handler.client, probe, times)
+        services.unhealthy = watch.problem
+        if services.metrics is not None:
+            services.metrics.watch_flag(
+                "slack_socket_mode_connected",
+                "1 while the Socket Mode connection is alive, else 0",
+                lambda: watch.connected,
+            )
+        runner = web.AppRunner(build_operations_app(services), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await GuardedSite(runner, settings.host, settings.port).start()  # slow clients bounded too
+        log.info("Socket Mode: /healthz and /metrics on %s:%s", settings.host, settings.port)
         settle_heap()
         await handler.connect_async()  # type: ignore[no-untyped-call]
+        watching = asyncio.create_task(watch.run(), name="socket-watch")
         log.info("Socket Mode: connected; Ctrl-C to stop")
         await stop.wait()
         log.info("Socket Mode: stopping; waiting for answers in flight")
+        watching.cancel()
+        await watch.stop()
         await services.inflight.drain(settings.shutdown_grace_seconds)
         await handler.close_async()  # type: ignore[no-untyped-call]
 

@@ -1,4 +1,5 @@
-"""HTTP mode: ``POST /slack/events`` into the Bolt app and ``GET /healthz``, on aiohttp.
+"""HTTP mode: ``POST /slack/events`` into the Bolt app, ``GET /healthz`` and ``GET /metrics``,
+on aiohttp (Socket Mode serves the last two alone: :func:`build_operations_app`).
 
 aiohttp's server is production-grade (it is not Bolt's development server): keep-alive,
 a body-size limit, graceful shutdown. On SIGTERM it stops accepting, then waits for every
@@ -8,6 +9,7 @@ acknowledged answer to be delivered (``SHUTDOWN_GRACE_SECONDS``) before closing 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import re
@@ -23,12 +25,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
+from bot.metrics import CONTENT_TYPE
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger.
 SSL_CHECK_MAX_BYTES = 4096
 """Slack's certificate check is ``ssl_check=1&token=…``: unsigned bodies are read up to this."""
@@ -238,17 +242,54 @@ async def healthz(request: web.Request) -> web.Response:
     }
     if services.shared is not None:
         body["redis"] = "up" if services.shared.available else "down"
+    problem = services.unhealthy() if services.unhealthy is not None else None
+    if problem is not None:
+        body["status"], body["problem"] = "unhealthy", problem
+        return web.json_response(body, status=503, dumps=json.dumps)
     return web.json_response(body, dumps=json.dumps)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus's text format; with ``METRICS_TOKEN`` only for ``Bearer <token>``."""
+    services = request.app[SERVICES]
+    if services.metrics is None:
+        raise web.HTTPNotFound()
+    token = services.settings.metrics_token
+    if token is not None:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.Response(
+                status=401,
+                text="metrics need a bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    body = await services.metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def add_operations_routes(app: web.Application, services: Services) -> None:
+    """``GET /healthz`` and, unless ``METRICS_ENABLED=false``, ``GET /metrics``."""
+    app[SERVICES] = services
+    app[STARTED] = time.monotonic()
+    app.router.add_get(HEALTH_PATH, healthz)
+    if services.metrics is not None:
+        app.router.add_get(METRICS_PATH, metrics)
+
+
+def build_operations_app(services: Services) -> web.Application:
+    """Socket Mode's server on ``PORT``: health and metrics only (Slack is on the socket)."""
+    app = web.Application(client_max_size=64 * 1024)
+    add_operations_routes(app, services)
+    return app
 
 
 def build_web_app(bolt_app: AsyncApp, services: Services) -> web.Application:
     """The aiohttp application for HTTP mode (also mounted by the playground and tests)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[BOLT_APP] = bolt_app
-    app[SERVICES] = services
-    app[STARTED] = time.monotonic()
     app.router.add_post(EVENTS_PATH, slack_events)
-    app.router.add_get(HEALTH_PATH, healthz)
+    add_operations_routes(app, services)
 
     async def drain(_: web.Application) -> None:
         grace = services.settings.shutdown_grace_seconds

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import aiohttp
 from pydantic import SecretStr
@@ -24,6 +25,7 @@ from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.receipts import ReceiptScanning
 from bot.crowdtwist.summary import MemberSummaries
 from bot.inflight import InFlight
+from bot.metrics import Metrics, SlackErrorCounter
 from bot.recent import RecentLookups
 from bot.replay import SeenRequests, seen_requests_for
 from bot.shared_state import SharedState
@@ -62,6 +64,10 @@ class Services:
     """The card's points line and the Points ledger; None when off or without a main host."""
     receipts: ReceiptScanning | None = None
     """Whether the program scans receipts, as last heard; None without a main host."""
+    metrics: Metrics | None = None
+    """The process's Prometheus metrics (None with ``METRICS_ENABLED=false``)."""
+    unhealthy: Callable[[], str | None] | None = None
+    """Why ``/healthz`` should answer 503 now, or None (Socket Mode's watchdog sets it)."""
 
     @classmethod
     def from_settings(
@@ -71,7 +77,7 @@ class Services:
         shared: SharedState | None = None,
     ) -> Services:
         """Wire the services the settings describe around a CrowdTwist client (and Redis)."""
-        return cls(
+        services = cls(
             shared=shared,
             replays=seen_requests_for(shared),
             settings=settings,
@@ -94,6 +100,16 @@ class Services:
                 else None
             ),
         )
+        if settings.metrics_enabled:
+            services.metrics = metrics_for(services)
+        return services
+
+    def slack_observers(self) -> list[Any]:
+        """The retry handler that counts Slack's errors (last in every Web API client's
+        list), or none without metrics."""
+        if self.metrics is None:
+            return []
+        return [SlackErrorCounter(self.metrics, self.settings.slack_api_url)]
 
     def slack_session(self) -> aiohttp.ClientSession:
         """The one aiohttp session for everything sent to Slack: every Web API call (the
@@ -118,6 +134,22 @@ class Services:
             await self.http.close()
         if self.shared is not None:
             await self.shared.aclose()
+
+
+def metrics_for(services: Services) -> Metrics:
+    """A :class:`Metrics` of its own, fed by the audit trail, the CrowdTwist client and the
+    answers in flight, and reading Redis's health when there is a Redis."""
+    metrics = Metrics()
+    client = services.crowdtwist
+    services.audit.observer = metrics.lookup
+    client.on_request = metrics.crowdtwist_request
+    metrics.watch_cache(lambda: client.stats)
+    metrics.watch_budget(client.budget_remaining)
+    metrics.watch_in_flight(lambda: services.inflight.count)
+    shared = services.shared
+    if shared is not None:
+        metrics.watch_flag("redis_up", "1 while Redis answers, else 0", lambda: shared.available)
+    return metrics
 
 
 def crowdtwist_client(

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Protocol
 
+from redis.asyncio import Redis
+
 from bot.crowdtwist.errors import busy
 from bot.shared_state import SharedState, SharedStateUnavailable
 
@@ -65,6 +67,10 @@ class RequestBudget(Protocol):
         Raises :class:`PrefetchShed` for a prefetch over its share, and a ``BUSY``
         :class:`~bot.crowdtwist.errors.CrowdTwistError` for a lookup still over budget.
         """
+        ...
+
+    async def remaining(self) -> int:
+        """Attempts still allowed in the current minute (for the metrics)."""
         ...
 
 
@@ -165,6 +171,9 @@ class LocalBudget(_Budget):
     async def take(self, cap: int) -> float | None:
         return self.take_now(cap)
 
+    async def remaining(self) -> int:
+        return max(0, self.limit - self.used())
+
     def _expire(self, now: float) -> None:
         while self._times and self._times[0] <= now - WINDOW_SECONDS:
             self._times.popleft()
@@ -229,6 +238,21 @@ class SharedBudget(_Budget):
     def local_share(self) -> int:
         """This replica's share of the limit while Redis is unreachable."""
         return max(1, self.limit // max(1, self._shared.replicas_seen))
+
+    async def remaining(self) -> int:
+        """From the shared window in Redis; this replica's share while Redis is down."""
+        window_ms = int(WINDOW_SECONDS * 1000)
+
+        async def used(redis: Redis) -> int:
+            seconds, micros = await redis.time()
+            now_ms = int(seconds) * 1000 + int(micros) // 1000
+            # The same window the script counts: attempts newer than a minute by Redis's clock.
+            return int(await redis.zcount(self._key, f"({now_ms - window_ms}", "+inf"))
+
+        try:
+            return max(0, self.limit - await self._shared.run(used))
+        except SharedStateUnavailable:
+            return await self.fallback.remaining()
 
     async def take(self, cap: int) -> float | None:
         member = f"{self._shared.replica_id}:{next(self._ids)}"

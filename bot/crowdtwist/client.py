@@ -76,6 +76,7 @@ __all__ = [
     "RECEIPTS_PATH",
     "ClientStats",
     "CrowdTwistClient",
+    "RequestObserver",
 ]
 
 log = logging.getLogger("bot.crowdtwist")
@@ -90,6 +91,18 @@ MAIN_HOST = "crowdtwist.main_host"
 sends the key as ``api_key`` in the query instead of the POS header."""
 _AUTH_HEADER = "X-CT-Authorization"
 _AUTH_KEY = _AUTH_HEADER.lower().encode()
+
+_ENDPOINTS = {
+    HISTORY_PATH: "purchases",
+    DETAIL_PATH: "purchase_detail",
+    POINTS_PATH: "points",
+    RECEIPTS_PATH: "receipts",
+}
+"""Each call's name in the metrics (``crowdtwist_requests_total{endpoint}``)."""
+
+RequestObserver = Callable[[str, str, float], None]
+"""Told of every attempt sent: endpoint name, HTTP status (or ``timeout``,
+``connect_error``, ``too_large``) and seconds taken."""
 
 _M = TypeVar("_M", bound=BaseModel)
 _Key = tuple[object, ...]
@@ -164,6 +177,8 @@ class ClientStats:
     """HTTP attempts sent (retries included)."""
     cache_hits: int = 0
     """Calls answered from the cache without a request."""
+    cache_misses: int = 0
+    """Calls that found neither a cached page nor the same fetch in flight, so started one."""
     coalesced: int = 0
     """Calls that joined an identical request already in flight."""
     retries: int = 0
@@ -307,6 +322,8 @@ class CrowdTwistClient:
         """Prefetches waiting for a slot, oldest first (a dict: each page queued once)."""
         self._closed = False
         self.stats = ClientStats()
+        self.on_request: RequestObserver | None = None
+        """Told of every attempt sent (the metrics); None: nobody listens."""
 
     def __repr__(self) -> str:
         return f"CrowdTwistClient(base_url={self.base_url!r})"
@@ -546,6 +563,7 @@ class CrowdTwistClient:
         """The fetch of ``key`` in flight in this process, or a new one."""
         task = self._inflight.get(key)
         if task is None or task.done():
+            self.stats.cache_misses += 1
             return self._start(key, fetch, model)
         self.stats.coalesced += 1
         return task
@@ -604,9 +622,14 @@ class CrowdTwistClient:
         page: int | None,
         what: str,
         main: bool = False,
+        endpoint: str | None = None,
     ) -> _M:
-        """GET with retries, then validate a 2xx body into ``model`` (``main``: main host)."""
-        response = await self._send(template, path, params, page=page, what=what, main=main)
+        """GET with retries, then validate a 2xx body into ``model`` (``main``: main host);
+        ``endpoint`` names the call in the metrics (by default the name :data:`_ENDPOINTS`
+        gives its template)."""
+        response = await self._send(
+            template, path, params, page=page, what=what, main=main, endpoint=endpoint
+        )
         try:
             return _parse(response, model, template=template, what=what)
         except CrowdTwistError as error:
@@ -621,6 +644,7 @@ class CrowdTwistClient:
         page: int | None,
         what: str,
         main: bool = False,
+        endpoint: str | None = None,
     ) -> _Reply:
         """Send one GET, retrying what may pass; return a 2xx answer or raise the mapped error.
 
@@ -629,8 +653,9 @@ class CrowdTwistClient:
         """
         attempts = self._max_retries + 1
         shown_page = "-" if page is None else str(page)
+        name = endpoint or _endpoint_of(template)
         for attempt in range(1, attempts + 1):
-            sent = await self._attempt(path, params, template, main=main)
+            sent = await self._attempt(path, params, template, name, main=main)
             note = functools.partial(
                 _log_attempt, template, shown_page, f"{attempt}/{attempts}", sent.elapsed_ms
             )
@@ -662,7 +687,7 @@ class CrowdTwistClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(
-        self, path: str, params: dict[str, str], template: str, *, main: bool = False
+        self, path: str, params: dict[str, str], template: str, endpoint: str, *, main: bool = False
     ) -> _Attempt:
         """One attempt: admitted by the budget, a free connection, then the timed GET.
 
@@ -681,14 +706,25 @@ class CrowdTwistClient:
                     response = await self._get(path, params, template, main=main)
             except _BodyTooLarge as exc:
                 sent = _Attempt(too_large=bad_response(f"{exc} on GET {template}"))
+                status = "too_large"
             except _RETRYABLE_EXCEPTIONS as exc:
                 sent = _Attempt(failure=type(exc).__name__, retryable=True)
+                status = _failure_status(exc)
             except httpx.HTTPError as exc:
                 sent = _Attempt(failure=type(exc).__name__)
+                status = _failure_status(exc)
             else:
                 sent = _Attempt(response=response)
-        sent.elapsed_ms = round((time.perf_counter() - started) * 1000)
+                status = str(response.status_code)
+        elapsed = time.perf_counter() - started
+        sent.elapsed_ms = round(elapsed * 1000)
+        if self.on_request is not None:
+            self.on_request(endpoint, status, elapsed)
         return sent
+
+    async def budget_remaining(self) -> int | None:
+        """Attempts left in this minute's budget (every replica's); None without a budget."""
+        return None if self._budget is None else await self._budget.remaining()
 
     async def _admit(self) -> None:
         """Count the attempt about to be sent against the request budget (every replica's);
@@ -751,6 +787,23 @@ class CrowdTwistClient:
             a.replace(self._secret, "[secret]") if isinstance(a, str) else a for a in error.args
         )
         return error
+
+
+def _endpoint_of(template: str) -> str:
+    """A call's name for the metrics: its entry in :data:`_ENDPOINTS`, else the last
+    literal segment of its path (``/members/{id}/points`` → ``points``)."""
+    known = _ENDPOINTS.get(template)
+    if known is not None:
+        return known
+    literal = [part for part in template.split("/") if part and "{" not in part]
+    return re.sub(r"[^a-z0-9_]", "_", literal[-1].lower())[:40] if literal else "other"
+
+
+def _failure_status(error: BaseException) -> str:
+    """The metrics' status of an attempt that got no answer."""
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    return "connect_error"
 
 
 class _BodyTooLarge(Exception):

@@ -269,7 +269,7 @@ class FakeSlack(SocketMode):
         ok: dict[str, Any] = {"ok": True}
         match method:
             case "apps.connections.open":
-                return ok | {"url": self.base_url.replace("http://", "ws://") + "/socket"}
+                return self.connections_open_answer(self.base_url)
             case "auth.test":
                 return ok | {
                     "url": "https://playground.example/",

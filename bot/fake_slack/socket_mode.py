@@ -2,6 +2,8 @@
 
 Mixed into :class:`bot.fake_slack.server.FakeSlack`, which serves ``GET /socket`` and hands
 that URL out from ``apps.connections.open``; tests deliver envelopes and read the bot's acks.
+Tests can also make the open sockets go silent (no pong, no envelope: a dead connection that
+stays open) and refuse new connections for a while, to prove the bot's watchdog.
 """
 
 from __future__ import annotations
@@ -22,6 +24,22 @@ class SocketMode:
         self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._socket_connected = asyncio.Event()
         self._envelope_ids = itertools.count(1)
+        self._silent: set[web.WebSocketResponse] = set()
+        self.refuse_connections = False
+        """While True, ``apps.connections.open`` answers ``ok: false`` (Slack unreachable)."""
+        self.connections = 0
+        """Sockets opened so far."""
+
+    def go_silent(self) -> None:
+        """From now on the open sockets answer no ping and carry no envelope (they stay
+        open); sockets opened later behave."""
+        self._silent |= self._sockets
+
+    def connections_open_answer(self, base_url: str) -> dict[str, Any]:
+        """What ``apps.connections.open`` answers."""
+        if self.refuse_connections:
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "url": base_url.replace("http://", "ws://") + "/socket"}
 
     async def wait_for_socket(self, within: float = 10.0) -> None:
         """Wait up to ``within`` seconds until a Socket Mode client has connected."""
@@ -42,7 +60,7 @@ class SocketMode:
             "retry_attempt": 0,
             "retry_reason": "",
         }
-        for socket in list(self._sockets):
+        for socket in list(self._sockets - self._silent):
             await socket.send_json(envelope)
         try:
             return await asyncio.wait_for(acked, within)
@@ -50,16 +68,19 @@ class SocketMode:
             self._socket_acks.pop(envelope_id, None)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse()
+        socket = web.WebSocketResponse(autoping=False)  # pings answered below, unless silent
         await socket.prepare(request)
         self._sockets.add(socket)
+        self.connections += 1
         await socket.send_json(
             {"type": "hello", "num_connections": len(self._sockets), "debug_info": {}}
         )
         self._socket_connected.set()
         try:
             async for frame in socket:
-                if frame.type != web.WSMsgType.TEXT:
+                if frame.type == web.WSMsgType.PING and socket not in self._silent:
+                    await socket.pong(frame.data)
+                if frame.type != web.WSMsgType.TEXT or socket in self._silent:
                     continue
                 ack = json.loads(frame.data)
                 waiter = self._socket_acks.get(str(ack.get("envelope_id")))
@@ -67,4 +88,5 @@ class SocketMode:
                     waiter.set_result(ack)
         finally:
             self._sockets.discard(socket)
+            self._silent.discard(socket)
         return socket

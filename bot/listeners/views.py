@@ -102,6 +102,9 @@ def register(app: AsyncApp, services: Services) -> None:
                 FIELD_BLOCKS.get(name, FORM_MEMBER_BLOCK): text for name, text in result.items()
             }
             await ack(response_action="errors", errors=errors)
+            actor = actor_of(body, channel_id=origin.channel_id)
+            # Audited as the command's bad input is (and so counted: outcome "invalid").
+            await services.audit.record(services.audit.event("form", "usage_error", actor))
             return
         await ack()
         actor = actor_of(body, channel_id=origin.channel_id)

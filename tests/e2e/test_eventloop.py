@@ -141,7 +141,12 @@ def test_socket_mode_answers_a_command_on_uvloop() -> None:
     async def main() -> tuple[str, str]:
         async with SandboxServer(api_key=CT_KEY) as sandbox, FakeSlack() as slack:
             settings = make_settings(
-                sandbox, slack, slack_app_token=SecretStr("xapp-1-A0-test"), event_loop="uvloop"
+                sandbox,
+                slack,
+                slack_app_token=SecretStr("xapp-1-A0-test"),
+                event_loop="uvloop",
+                host="127.0.0.1",
+                port=free_port(),
             )
             stop = asyncio.Event()
             running = asyncio.create_task(serve_socket_mode(settings, stop))

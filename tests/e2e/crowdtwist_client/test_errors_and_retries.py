@@ -235,7 +235,7 @@ async def test_503_twice_then_success(ct: CrowdTwistClient, sb: SandboxServer) -
     page = await ct.purchase_history("alice@example.com", IdType.EMAIL)
     assert page.paging.total == 27
     assert len(sb.requests) == 3
-    assert ct.stats == ClientStats(upstream_requests=3, retries=2)
+    assert ct.stats == ClientStats(upstream_requests=3, retries=2, cache_misses=1)
 
 
 async def test_429_retry_after_seconds_is_honoured(ct: CrowdTwistClient, sb: SandboxServer) -> None:

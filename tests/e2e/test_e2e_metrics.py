@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import re
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,12 +22,12 @@ from bot.shared_state import SharedState
 from bot.slack_ids import DETAILS_ACTION_PREFIX, EXPORT_ACTION, NEXT_PAGE_ACTION, POINTS_ACTION
 from tests.conftest import RunningBot, make_settings
 from tests.e2e.test_e2e_slack import form_values
+from tests.support import slack_payloads
 from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
 from tests.support.redis_server import RedisServer
 from tests.support.slack_driver import USER
 
 TOKEN = "metrics-token-7c1d"
-PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "slack_payloads"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 # What no label may ever look like: a CrowdTwist id, an email, a Slack user or channel id.
@@ -259,13 +256,11 @@ async def test_a_refused_click_slack_sent_counts_as_denied_under_its_entry(
     # bolt-python's block_actions fixture (an ephemeral card's click: a container, no
     # message), with our buttons' ids and the fake Slack's response_url put in.
     bot: RunningBot = await bot_factory(allowed_slack_user_ids=frozenset({USER}))
-    slack_sent = json.loads((PAYLOADS / "issue22_block_actions_ephemeral.json").read_text())
-    for action_id, token in ((NEXT_PAGE_ACTION, "deny1"), (EXPORT_ACTION, "deny2")):
-        payload = copy.deepcopy(slack_sent)
-        payload["actions"][0]["action_id"] = action_id
-        payload["response_url"] = bot.slack.response_url(token)
-        payload["trigger_id"] = f"111.222.{token}"  # else the replay guard drops the second
-        sent = await bot.driver.interactive(payload, token)
+    for action_id in (NEXT_PAGE_ACTION, EXPORT_ACTION):
+        payload, token = slack_payloads.block_actions(
+            "bolt_python_block_actions_ephemeral", bot.driver, action_id, "{}"
+        )
+        sent = await slack_payloads.send_payload(bot.driver, payload, token)
         assert sent.response.status_code == 200
         (note,) = await response_posts(bot.slack, token)
         assert "W111" not in text_of(note)

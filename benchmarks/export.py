@@ -1,7 +1,7 @@
 """Export time: every page of the 213-purchase demo member, bounded concurrency vs one at a time.
 
 Runs the sandbox in-process with an injected latency (default 150 ms) and times
-``bot.history.gather`` (what the Export CSV button runs) with the configured
+``bot.answers.history.gather`` (what the Export CSV button runs) with the configured
 concurrency against the baseline of one page at a time, in the same run, cache off.
 
     python -m benchmarks.export [--latency-ms 150] [--concurrency 5] [--repeat 3]
@@ -14,10 +14,10 @@ import asyncio
 import statistics
 import time
 
+from bot.answers.export import to_csv
+from bot.answers.history import gather
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.models import IdType
-from bot.export import to_csv
-from bot.history import gather
 from bot.query import PurchaseQuery
 from bot.sandbox import DEFAULT_API_KEY, SandboxServer
 

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards, listeners
 from bot.listeners.context import FormOrigin, actor_of, malformed
-from bot.metrics import request_started
+from bot.ops.metrics import request_started
 from bot.replay import request_key
 from bot.replies import answer_privately, retry_handlers
 from bot.services import SLACK_TIMEOUT, Services

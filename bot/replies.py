@@ -24,12 +24,12 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers.lookup import Answer, Deliver
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.compact_json import dumps_bytes
 from bot.config import ReplyVisibility
-from bot.lookup import Answer, Deliver
-from bot.metrics import failure_label
+from bot.ops.metrics import failure_label
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,12 @@ from bot import eventloop
 from bot.app import build_app
 from bot.config import SANDBOX_API_KEY, Settings
 from bot.crowdtwist.client import CrowdTwistClient
+from bot.ops.slow_clients import GuardedSite
+from bot.ops.socket_watch import SocketWatch, WatchTimes
 from bot.sandbox import SandboxServer
 from bot.server import build_operations_app, build_web_app
 from bot.services import Services, crowdtwist_client
 from bot.shared_state import SharedState
-from bot.slow_clients import GuardedSite
-from bot.socket_watch import SocketWatch, WatchTimes
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ async def serve_socket_mode(
     """Connect over Socket Mode and serve until ``stop`` is set; then drain and disconnect.
 
     ``/healthz`` and ``/metrics`` are served on ``PORT`` meanwhile, and a watchdog
-    (:mod:`bot.socket_watch`, its clock ``times``) replaces a connection gone silent.
+    (:mod:`bot.ops.socket_watch`, its clock ``times``) replaces a connection gone silent.
     """
     assert settings.slack_app_token is not None
     async with AsyncExitStack() as stack:

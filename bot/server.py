@@ -25,7 +25,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
-from bot.metrics import CONTENT_TYPE
+from bot.ops.metrics import CONTENT_TYPE
 from bot.services import Services
 
 log = logging.getLogger(__name__)

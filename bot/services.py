@@ -25,7 +25,7 @@ from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.receipts import ReceiptScanning
 from bot.crowdtwist.summary import MemberSummaries
 from bot.inflight import InFlight
-from bot.metrics import Metrics, SlackErrorCounter
+from bot.ops.metrics import Metrics, SlackErrorCounter
 from bot.recent import RecentLookups
 from bot.replay import SeenRequests, seen_requests_for
 from bot.shared_state import SharedState

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
+from bot.answers.history import History
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import MemberPoints
-from bot.history import History
 from bot.query import PurchaseQuery, query_from_form
 
 STEP_CALLBACK_ID: Final = "lookup_purchase_history"

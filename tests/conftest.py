@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.config import Settings
 from bot.fake_slack import FakeSlack
+from bot.ops.slow_clients import GuardedSite
 from bot.sandbox import SandboxServer
 from bot.server import build_web_app
 from bot.services import Services, crowdtwist_client
-from bot.slow_clients import GuardedSite
 from tests.support.redis_server import RedisServer, redis_available
 from tests.support.slack_driver import SlackDriver
 

@@ -1,6 +1,6 @@
 """What ``find:`` and ``only:`` show: the found purchase's page with its row marked, the
 matching purchases ten a card, the range's totals, the progress note, and the answers when
-nothing is found or nothing matches (all pure: the gathering is :mod:`bot.history`'s)."""
+nothing is found or nothing matches (all pure: the gathering is :mod:`bot.answers.history`'s)."""
 
 from __future__ import annotations
 

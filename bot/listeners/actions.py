@@ -17,13 +17,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.export import to_csv
+from bot.answers.lookup import answer_lookup, gather_range, log_failure
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, bad_response
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.export import to_csv
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import answer_lookup, gather_range, log_failure
 from bot.query import PurchaseQuery, decode_query
 from bot.replies import answer_privately, delivered, refusal, via_response_url
 from bot.services import Services

@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.lookup import answer_lookup
+from bot.answers.receipts import answer_receipts
 from bot.listeners.context import FormOrigin, ack_with, actor_of
 from bot.listeners.forms import open_lookup_form
-from bot.lookup import answer_lookup
 from bot.query import (
     HELP_TEXT,
     FormRequest,
@@ -20,7 +21,6 @@ from bot.query import (
     UsageError,
     parse_command,
 )
-from bot.receipts import answer_receipts
 from bot.replies import via_response_url
 from bot.services import Services
 from bot.share import share_target

@@ -8,10 +8,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.lookup import Answer, Deliver
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.listeners.context import FormOrigin
-from bot.lookup import Answer, Deliver
 from bot.replies import conversation_refusal, post_to_dm, post_to_response_url, response_type
 from bot.services import Services
 

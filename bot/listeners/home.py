@@ -14,10 +14,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.lookup import Answer, Deliver, answer_lookup
 from bot.blockkit import Message
 from bot.listeners.actions import clicked_query
 from bot.listeners.context import actor_of
-from bot.lookup import Answer, Deliver, answer_lookup
 from bot.replies import delivered, post_to_dm
 from bot.services import Services
 from bot.slack_ids import HOME_EVENT, HOME_LOOKUP_ACTION_PREFIX

@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.receipts import answer_receipts, gather_receipts, scanning_inactive
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.listeners.actions import _thread_of, clicked_action, clicked_query, refuse_stale
 from bot.listeners.context import actor_of
-from bot.receipts import answer_receipts, gather_receipts, scanning_inactive
 from bot.replies import delivered, via_response_url
 from bot.services import Services
 from bot.slack_ids import (

@@ -16,10 +16,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.lookup import log_failure, render_card
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.listeners.actions import clicked_action, refuse_stale, reply_privately
 from bot.listeners.context import actor_of
-from bot.lookup import log_failure, render_card
 from bot.services import Services
 from bot.share import ShareRef
 from bot.slack_ids import SHARE_ACTION

@@ -8,9 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
+from bot.answers.lookup import answer_lookup
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import answer_at_origin, open_lookup_form, to_origin
-from bot.lookup import answer_lookup
 from bot.query import PurchaseQuery, find_member_identifiers
 from bot.services import Services
 from bot.share import share_target

@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers.lookup import answer_lookup
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import to_origin
-from bot.lookup import answer_lookup
 from bot.query import query_from_form
 from bot.services import Services
 from bot.share import share_target

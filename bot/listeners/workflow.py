@@ -18,9 +18,15 @@ from slack_bolt.context.complete.async_complete import AsyncComplete
 from slack_bolt.context.fail.async_fail import AsyncFail
 from slack_sdk.errors import SlackApiError
 
+from bot.answers.lookup import (
+    drop_summary,
+    gather_range,
+    log_failure,
+    start_summary,
+    summary_within,
+)
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError
-from bot.lookup import drop_summary, gather_range, log_failure, start_summary, summary_within
 from bot.query import PurchaseQuery
 from bot.services import Services
 from bot.workflow_step import (

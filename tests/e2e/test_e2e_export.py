@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
+from bot.answers.export import CSV_COLUMNS, safe_cell, to_csv
 from bot.crowdtwist.models import Purchase
-from bot.export import CSV_COLUMNS, safe_cell, to_csv
 from bot.slack_ids import EXPORT_ACTION
 from tests.conftest import RunningBot
 from tests.support.e2e_helpers import api_calls, button, response_posts, text_of

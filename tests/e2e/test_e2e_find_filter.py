@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot.answers.export import safe_cell
 from bot.cards import PAGE_SIZE, RangeTotals, matches
 from bot.cards.purchases import FOUND_MARK
 from bot.crowdtwist.models import Purchase
-from bot.export import safe_cell
 from bot.query.model import Only
 from bot.sandbox.data import DEMO_MEMBERS
 from bot.sandbox.points import points_answer

@@ -1,4 +1,4 @@
-"""The header deadline of ``bot/slow_clients.py`` on a real socket, with a short deadline."""
+"""The header deadline of ``bot/ops/slow_clients.py`` on a real socket, with a short deadline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.slow_clients import GuardedSite
+from bot.ops.slow_clients import GuardedSite
 
 DEADLINE = 0.4
 REQUEST = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"

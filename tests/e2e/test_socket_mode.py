@@ -14,9 +14,9 @@ from pydantic import SecretStr
 
 from bot.config import Mode, Settings
 from bot.fake_slack import FakeSlack, payloads
+from bot.ops.socket_watch import WatchTimes
 from bot.runtime import serve_socket_mode
 from bot.sandbox import SandboxServer
-from bot.socket_watch import WatchTimes
 from tests.conftest import make_settings
 from tests.support.e2e_helpers import api_calls, response_posts, text_of
 from tests.support.processes import free_port

@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from bot import cards
+from bot.answers.history import History
 from bot.config import Settings
 from bot.crowdtwist.models import IdType, MemberPoints
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.history import History
 from bot.query import PurchaseQuery, decode_query
 from bot.sandbox import DEMO_MEMBERS
 from bot.sandbox.points import ADJUSTMENT, SIGN_UP_BONUS, activities_of, points_answer

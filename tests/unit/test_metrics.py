@@ -14,7 +14,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot.app import refused_entry
 from bot.audit import AuditEvent
 from bot.crowdtwist.client import DETAIL_PATH, HISTORY_PATH, _endpoint_of
-from bot.metrics import ENTRIES, OUTCOMES, Metrics, SlackErrorCounter, lookup_labels
+from bot.ops.metrics import ENTRIES, OUTCOMES, Metrics, SlackErrorCounter, lookup_labels
 
 API = "https://slack.com/api/"
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.answers.history import History
 from bot.audit import Actor
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import IdType, Purchase
-from bot.history import History
 from bot.query import PurchaseQuery
 from bot.workflow_step import (
     InvalidInput,

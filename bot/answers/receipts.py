@@ -12,6 +12,8 @@ import logging
 import time
 
 from bot import cards
+from bot.answers.history import pages_after_the_first
+from bot.answers.lookup import Answer, Deliver, audit_answer, log_failure
 from bot.audit import Actor
 from bot.crowdtwist.client import CrowdTwistClient
 from bot.crowdtwist.errors import CrowdTwistError
@@ -22,8 +24,6 @@ from bot.crowdtwist.receipts import (
     ReceiptPage,
     receipt_history,
 )
-from bot.history import pages_after_the_first
-from bot.lookup import Answer, Deliver, audit_answer, log_failure
 from bot.query import PurchaseQuery
 from bot.services import Services
 

@@ -1,4 +1,4 @@
-"""A query's gathered history as CSV (:mod:`bot.history` gathers it), one row per purchase."""
+"""A query's gathered history as CSV (:mod:`bot.answers.history` gathers it), a row a purchase."""
 
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ from enum import Enum
 from types import TracebackType
 
 from bot import cards
+from bot.answers.history import History, Progress, Stop, gather
 from bot.audit import Actor
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, ErrorKind
 from bot.crowdtwist.models import PurchasePage
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.history import History, Progress, Stop, gather
 from bot.query import MAX_PAGE, PurchaseQuery
 from bot.services import Services
 from bot.share import ShareTarget

@@ -40,6 +40,7 @@ from bot.cards.points import (
     points_failed_modal,
     points_loading_modal,
     points_modal,
+    points_not_opened_message,
     points_not_shown_modal,
 )
 from bot.cards.purchases import (
@@ -57,6 +58,7 @@ from bot.cards.receipts import (
     receipt_loading_modal,
     receipt_missing_modal,
     receipt_modal,
+    receipt_not_opened_message,
     receipt_not_shown_modal,
     receipts_failed_message,
     receipts_message,
@@ -113,6 +115,7 @@ __all__ = [
     "points_failed_modal",
     "points_loading_modal",
     "points_modal",
+    "points_not_opened_message",
     "points_not_shown_modal",
     "points_over_cap",
     "progress_message",
@@ -120,6 +123,7 @@ __all__ = [
     "receipt_loading_modal",
     "receipt_missing_modal",
     "receipt_modal",
+    "receipt_not_opened_message",
     "receipt_not_shown_modal",
     "receipts_failed_message",
     "receipts_message",

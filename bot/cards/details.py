@@ -24,7 +24,7 @@ from bot.cards.parts import (
     _figure,
     _limited_lines,
     _modal,
-    _notice,
+    _not_opened_note,
     _packed_sections,
     _plain,
     _purchase_kind,
@@ -181,16 +181,6 @@ def detail_not_shown_modal(purchase_id: str, purchase_id_type: str) -> dict[str,
     )
 
 
-_NOT_OPENED = {
-    "expired_trigger_id": "Slack took too long to open the details of {name}.",
-    "exchanged_trigger_id": "Slack had already used this click, so the details of {name} "
-    "did not open.",
-    "ratelimited": "Slack is opening too many windows right now, so the details of {name} "
-    "did not open.",
-    "not_found": "The details window of {name} was closed before they arrived.",
-}
-
-
 def details_not_opened_message(ref: PurchaseRef, error: str | None) -> Message:
     """Slack would not open (or fill) the Details modal: say so privately, offer it again.
 
@@ -198,18 +188,16 @@ def details_not_opened_message(ref: PurchaseRef, error: str | None) -> Message:
     for a modal already closed…); any other code is shown as inert text.
     """
     name = _purchase_name(ref.purchase_id, ref.purchase_id_type)
-    known = _NOT_OPENED.get(error or "")
-    if known is not None:
-        text = known.format(name=name)
-    else:
-        code = _escaped_code(error or "no answer", 60)
-        text = f"Slack would not show the details of {name} ({code})."
     again = _button(
         "Details",
         DETAILS_ACTION_PREFIX,
         ref.encode(),
         accessibility_label=f"Details of {_accessible_name(ref)}",
     )
-    warning = "" if error == "not_found" else f"{_WARNING} "
-    note = _notice(f"{warning}{text}\nClick *Details* to open them again.", buttons=[again])
-    return {**note, "response_type": "ephemeral", "replace_original": False}
+    return _not_opened_note(
+        error,
+        subject=f"the details of {name}",
+        closed=f"The details window of {name} was closed before they arrived.",
+        again=again,
+        plural=True,
+    )

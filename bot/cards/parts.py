@@ -242,3 +242,33 @@ def _notice(
 
 def _modal(title: str, blocks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"type": "modal", "title": _plain(title), "blocks": blocks, **extra}
+
+
+_NOT_OPENED = {
+    "expired_trigger_id": "Slack took too long to open {subject}.",
+    "exchanged_trigger_id": "Slack had already used this click, so {subject} did not open.",
+    "ratelimited": "Slack is opening too many windows right now, so {subject} did not open.",
+}
+
+
+def _not_opened_note(
+    error: str | None, *, subject: str, closed: str, again: dict[str, Any], plural: bool
+) -> Message:
+    """Slack would not open (or fill) a modal: say so privately, with its button to try again.
+
+    ``subject`` names what did not show ("the details of Order `X`"), ``closed`` says the
+    modal was closed first (Slack's ``not_found``); any other code is shown as inert text.
+    """
+    known = _NOT_OPENED.get(error or "")
+    if error == "not_found":
+        text = closed
+    elif known is not None:
+        text = known.format(subject=subject)
+    else:
+        code = _escaped_code(error or "no answer", 60)
+        text = f"Slack would not show {subject} ({code})."
+    label = again["text"]["text"]
+    warning = "" if error == "not_found" else f"{_WARNING} "
+    them = "them" if plural else "it"
+    note = _notice(f"{warning}{text}\nClick *{label}* to open {them} again.", buttons=[again])
+    return {**note, "response_type": "ephemeral", "replace_original": False}

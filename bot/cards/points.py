@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blockkit import escape
+from bot.blockkit import Message, escape
 from bot.cards.parts import (
     _WARNING,
     _button,
@@ -18,6 +18,7 @@ from bot.cards.parts import (
     _figure,
     _limited_lines,
     _modal,
+    _not_opened_note,
     _packed_sections,
     _plain,
     _section,
@@ -70,14 +71,16 @@ def points_button(query: PurchaseQuery, summary: MemberSummary | None) -> list[d
     """The Points button, where a ledger may be had (not when off, nor for a refused id type)."""
     if summary is None or summary.state in (SummaryState.OFF, SummaryState.ID_TYPE_REFUSED):
         return []
-    return [
-        _button(
-            "Points",
-            POINTS_ACTION,
-            encode_query(query.with_page(1)),
-            accessibility_label="Points: the member's balance and points activity",
-        )
-    ]
+    return [_points_button(query)]
+
+
+def _points_button(query: PurchaseQuery) -> dict[str, Any]:
+    return _button(
+        "Points",
+        POINTS_ACTION,
+        encode_query(query.with_page(1)),
+        accessibility_label="Points: the member's balance and points activity",
+    )
 
 
 def _ledger_modal(blocks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -144,4 +147,17 @@ def points_not_shown_modal() -> dict[str, Any]:
                 "again; if it keeps happening, tell a Slack admin."
             )
         ]
+    )
+
+
+def points_not_opened_message(query: PurchaseQuery, error: str | None) -> Message:
+    """Slack would not open (or fill) the Points modal: say so privately, offer it again
+    (``error`` is Slack's error code, as for :func:`details_not_opened_message`)."""
+    member = _escaped_code(query.member)
+    return _not_opened_note(
+        error,
+        subject=f"the points of {member}",
+        closed=f"The points window of {member} was closed before they arrived.",
+        again=_points_button(query),
+        plural=True,
     )

@@ -35,6 +35,7 @@ from bot.cards.parts import (
     _lookup_line,
     _message,
     _modal,
+    _not_opened_note,
     _notice,
     _page_button,
     _plain,
@@ -417,4 +418,23 @@ def receipt_not_shown_modal() -> dict[str, Any]:
     )
     return _modal(
         "Receipt", [_section(text)], callback_id=RECEIPT_VIEW_CALLBACK_ID, close=_plain("Close")
+    )
+
+
+def receipt_not_opened_message(ref: ReceiptRef, error: str | None) -> Message:
+    """Slack would not open (or fill) a receipt's View modal: say so privately, offer it
+    again (``error`` is Slack's error code, as for :func:`details_not_opened_message`)."""
+    member = _escaped_code(ref.query.member, _MEMBER_SHOWN)
+    again = _button(
+        "View",
+        f"{RECEIPT_VIEW_ACTION_PREFIX}_0",
+        ref.encode(),
+        accessibility_label=f"View the receipt of {clip(ref.query.member, _MEMBER_SHOWN)} again",
+    )
+    return _not_opened_note(
+        error,
+        subject=f"the receipt of {member}",
+        closed=f"The receipt window of {member} was closed before it arrived.",
+        again=again,
+        plural=False,
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
@@ -24,8 +24,9 @@ from bot.crowdtwist.errors import CrowdTwistError, bad_response
 from bot.crowdtwist.summary import MemberSummary, SummaryState
 from bot.listeners.context import FormOrigin, actor_of
 from bot.listeners.forms import open_lookup_form
+from bot.listeners.modals import Note, open_loading
 from bot.query import PurchaseQuery, decode_query
-from bot.replies import answer_privately, delivered, refusal, via_response_url
+from bot.replies import answer_privately, delivered, via_response_url
 from bot.services import Services
 from bot.share import share_target
 from bot.slack_ids import (
@@ -225,6 +226,18 @@ async def show_page_in_place(
     )
 
 
+def private_note(
+    services: Services, body: dict[str, Any], message: Callable[[str | None], Message]
+) -> Note:
+    """The note a loading modal sends when it cannot show: ``message`` for Slack's error code,
+    by :func:`reply_privately`."""
+
+    async def send(error: str | None) -> bool:
+        return await reply_privately(services, body, message(error))
+
+    return send
+
+
 async def show_purchase_detail(
     services: Services,
     client: AsyncWebClient,
@@ -233,16 +246,14 @@ async def show_purchase_detail(
 ) -> None:
     """Open the detail modal at once (the trigger lasts 3 s), then fill it from CrowdTwist."""
     purchase_id, purchase_id_type = ref.purchase_id, ref.purchase_id_type
-    try:
-        opened = await client.views_open(
-            trigger_id=body.get("trigger_id") or "",
-            view=cards.detail_loading_modal(purchase_id, purchase_id_type),
-        )
-        view_id, view_hash = opened["view"]["id"], opened["view"].get("hash")
-    except Exception as exc:  # refused (expired or used trigger, rate limited) or unreachable
-        code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-        log.warning("could not open the detail modal: %s", code or type(exc).__name__)
-        await reply_privately(services, body, cards.details_not_opened_message(ref, code))
+    modal = await open_loading(
+        client,
+        body,
+        cards.detail_loading_modal(purchase_id, purchase_id_type),
+        what="detail",
+        note=private_note(services, body, functools.partial(cards.details_not_opened_message, ref)),
+    )
+    if modal is None:
         return
     try:
         detail = await services.crowdtwist.purchase_detail(purchase_id, purchase_id_type)
@@ -257,7 +268,7 @@ async def show_purchase_detail(
     else:
         view = cards.detail_modal(purchase_id, purchase_id_type, detail, awaiting=ref.awaiting)
         outcome = "ok"
-    await fill_detail_modal(services, client, body, ref, view_id, view_hash, view)
+    await modal.fill(view, cards.detail_not_shown_modal(purchase_id, purchase_id_type))
     # After the modal is filled: the audit line is when the metrics stop the answer's clock.
     await services.audit.record(
         services.audit.event("details", outcome, actor_of(body), purchase_id_type=purchase_id_type),
@@ -265,55 +276,22 @@ async def show_purchase_detail(
     )
 
 
-async def fill_detail_modal(
-    services: Services,
-    client: AsyncWebClient,
-    body: dict[str, Any],
-    ref: cards.PurchaseRef,
-    view_id: str,
-    view_hash: str | None,
-    view: dict[str, Any],
-) -> None:
-    """Replace "Loading…" with ``view``; never leave the agent looking at it for nothing.
-
-    A ``hash_conflict`` (the modal changed since it opened) is retried once without the hash.
-    A modal the agent already closed (``not_found``) is no error: a private note offers
-    Details again. Any other refusal shows a smaller "could not be shown" view, or, when
-    Slack refuses that too, the same private note.
-    """
-
-    async def update(shown: dict[str, Any], with_hash: str | None) -> str | None:
-        call = client.views_update(view_id=view_id, view=shown, hash=with_hash)
-        return await refusal("fill the detail modal", call, expected={"not_found"})
-
-    refused = await update(view, view_hash)
-    if refused == "hash_conflict":
-        refused = await update(view, None)
-    if refused is None:
-        return
-    if refused == "not_found":
-        log.info("the detail modal was closed before it was filled")
-    else:
-        failed = cards.detail_not_shown_modal(ref.purchase_id, ref.purchase_id_type)
-        if await update(failed, None) is None:
-            return
-    await reply_privately(services, body, cards.details_not_opened_message(ref, refused))
-
-
 async def show_points_ledger(
     services: Services, client: AsyncWebClient, body: dict[str, Any], query: PurchaseQuery
 ) -> None:
     """Open the ledger modal at once (the trigger lasts 3 s), then fill it with the member's
     points activity (from the summary's cache when the card just fetched it)."""
-    try:
-        opened = await client.views_open(
-            trigger_id=body.get("trigger_id") or "",
-            view=cards.points_loading_modal(query.member),
-        )
-    except SlackApiError as exc:
-        log.warning("could not open the points modal: %s", exc.response.get("error"))
+    modal = await open_loading(
+        client,
+        body,
+        cards.points_loading_modal(query.member),
+        what="points",
+        note=private_note(
+            services, body, functools.partial(cards.points_not_opened_message, query)
+        ),
+    )
+    if modal is None:
         return
-    view_id = opened["view"]["id"]
     summary = (
         await services.summaries.fetch(query.member, query.id_type)
         if services.summaries is not None
@@ -327,12 +305,7 @@ async def show_points_ledger(
         services.audit.event("points", summary.state.value, actor_of(body), query=query),
         services.slack,
     )
-    if await delivered("fill the points modal", client.views_update(view_id=view_id, view=view)):
-        return
-    await delivered(
-        "say the points modal failed",
-        client.views_update(view_id=view_id, view=cards.points_not_shown_modal()),
-    )
+    await modal.fill(view, cards.points_not_shown_modal())
 
 
 def export_filename(query: PurchaseQuery) -> str:

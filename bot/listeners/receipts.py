@@ -6,20 +6,27 @@ Values come back from Slack's clients and are read as untrusted (:func:`clicked_
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import cards
 from bot.answers.receipts import answer_receipts, gather_receipts, scanning_inactive
 from bot.crowdtwist.errors import CrowdTwistError
-from bot.listeners.actions import _thread_of, clicked_action, clicked_query, refuse_stale
+from bot.listeners.actions import (
+    _thread_of,
+    clicked_action,
+    clicked_query,
+    private_note,
+    refuse_stale,
+)
 from bot.listeners.context import actor_of
-from bot.replies import delivered, via_response_url
+from bot.listeners.modals import open_loading
+from bot.replies import via_response_url
 from bot.services import Services
 from bot.slack_ids import (
     RECEIPT_VIEW_ACTION_PREFIX,
@@ -79,14 +86,15 @@ async def show_receipt(
     """Open the receipt modal at once (the trigger lasts 3 s), find the receipt again (from
     the cache when the list was just shown), then show it with its image; if Slack refuses
     the image, show it again without."""
-    try:
-        opened = await client.views_open(
-            trigger_id=body.get("trigger_id") or "", view=cards.receipt_loading_modal()
-        )
-    except SlackApiError as exc:
-        log.warning("could not open the receipt modal: %s", exc.response.get("error"))
+    modal = await open_loading(
+        client,
+        body,
+        cards.receipt_loading_modal(),
+        what="receipt",
+        note=private_note(services, body, functools.partial(cards.receipt_not_opened_message, ref)),
+    )
+    if modal is None:
         return
-    view_id = opened["view"]["id"]
     query = ref.query
     receipt = None
     try:
@@ -109,16 +117,6 @@ async def show_receipt(
         services.audit.event("receipt_view", outcome, actor_of(body), query=query),
         services.slack,
     )
-    if await delivered("fill the receipt modal", client.views_update(view_id=view_id, view=view)):
-        return
-    if receipt is not None:
-        # Most likely Slack could not fetch the image: the details, saying so.
-        without = cards.receipt_modal(query, receipt, image_refused=True)
-        if await delivered(
-            "show the receipt without its image", client.views_update(view_id=view_id, view=without)
-        ):
-            return
-    await delivered(
-        "say the receipt modal failed",
-        client.views_update(view_id=view_id, view=cards.receipt_not_shown_modal()),
-    )
+    # Slack refusing the view is most likely its image: then the details, saying so.
+    fallbacks = [] if receipt is None else [cards.receipt_modal(query, receipt, image_refused=True)]
+    await modal.fill(view, *fallbacks, cards.receipt_not_shown_modal())

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from bot import replies
 from bot.fake_slack import RESPONSE_METHOD, FakeSlack
@@ -31,7 +30,8 @@ from bot.slack_ids import (
     NEXT_PAGE_ACTION,
     SHARE_ACTION,
 )
-from tests.conftest import RunningBot, make_settings
+from tests.conftest import RunningBot
+from tests.e2e.test_socket_mode import socket_settings
 from tests.support import slack_payloads as real
 from tests.support.e2e_helpers import api_calls, button, response_posts, text_of
 from tests.support.slack_driver import Sent, SlackDriver
@@ -476,9 +476,7 @@ async def test_slacks_own_function_executed_event_completes_the_step(bot: Runnin
 
 @pytest.fixture
 async def socket_bot(sandbox: SandboxServer, fake_slack: FakeSlack) -> AsyncIterator[FakeSlack]:
-    settings = make_settings(
-        sandbox, fake_slack, slack_app_token=SecretStr("xapp-1-A0-test"), slack_signing_secret=None
-    )
+    settings = socket_settings(sandbox, fake_slack)  # health and metrics on a free port
     stop = asyncio.Event()
     running = asyncio.create_task(serve_socket_mode(settings, stop))
     await fake_slack.wait_for_socket()

@@ -22,7 +22,7 @@ from bot.answers.lookup import answer_lookup, gather_range, log_failure
 from bot.blockkit import Message
 from bot.crowdtwist.errors import CrowdTwistError, bad_response
 from bot.crowdtwist.summary import MemberSummary, SummaryState
-from bot.listeners.context import FormOrigin, actor_of
+from bot.listeners.context import FormOrigin, actor_of, thread_of
 from bot.listeners.forms import open_lookup_form
 from bot.listeners.modals import Note, open_loading
 from bot.query import PurchaseQuery, decode_query
@@ -54,15 +54,6 @@ def clicked_action(body: dict[str, Any]) -> dict[str, Any]:
     return first if isinstance(first, dict) else {}
 
 
-def _thread_of(body: dict[str, Any]) -> str | None:
-    """The thread the clicked message is in (payload values are untrusted: strings only)."""
-    for part in (body.get("container"), body.get("message")):
-        thread = part.get("thread_ts") if isinstance(part, dict) else None
-        if isinstance(thread, str) and thread:
-            return thread
-    return None
-
-
 def clicked_private(body: dict[str, Any]) -> bool:
     """Whether the clicked message is ephemeral (a private card) rather than visible."""
     container = body.get("container")
@@ -82,7 +73,7 @@ async def reply_privately(
         url if isinstance(url, str) else None,
         message,
         actor=actor_of(body),
-        thread_ts=_thread_of(body),
+        thread_ts=thread_of(body),
         replace_original=replace_original,
     )
 
@@ -128,9 +119,9 @@ def register(app: AsyncApp, services: Services) -> None:
             body.get("response_url"),
             actor=actor_of(body),
             in_place=True,
-            thread_ts=_thread_of(body),
+            thread_ts=thread_of(body),
         )
-        share = share_target(services.settings, actor_of(body).channel_id, _thread_of(body))
+        share = share_target(services.settings, actor_of(body).channel_id, thread_of(body))
         await answer_lookup(
             services, query, actor_of(body), entry="choose", deliver=reply, share=share
         )
@@ -142,7 +133,7 @@ def register(app: AsyncApp, services: Services) -> None:
         actor = actor_of(body)
         origin = FormOrigin(
             channel_id=actor.channel_id,
-            thread_ts=_thread_of(body),
+            thread_ts=thread_of(body),
             response_url=body.get("response_url"),
         )
         await open_lookup_form(services, client, body.get("trigger_id"), origin)
@@ -202,7 +193,7 @@ async def show_page_in_place(
     """
     share, shared_by = None, None
     if clicked_private(body):
-        share = share_target(services.settings, actor_of(body).channel_id, _thread_of(body))
+        share = share_target(services.settings, actor_of(body).channel_id, thread_of(body))
     else:
         message = body.get("message")
         shared_by = cards.shared_by_user(
@@ -218,7 +209,7 @@ async def show_page_in_place(
             body.get("response_url"),
             actor=actor_of(body),
             in_place=True,
-            thread_ts=_thread_of(body),
+            thread_ts=thread_of(body),
         ),
         error_message=functools.partial(cards.page_failed_message, action_id=action_id),
         share=share,

@@ -86,3 +86,12 @@ class FormOrigin:
             return item if isinstance(item, str) and len(item) < 1000 else None
 
         return cls(channel_id=text("c"), thread_ts=text("t"), response_url=text("r"))
+
+
+def thread_of(body: dict[str, Any]) -> str | None:
+    """The thread the clicked message is in (payload values are untrusted: strings only)."""
+    for part in (body.get("container"), body.get("message")):
+        thread = part.get("thread_ts") if isinstance(part, dict) else None
+        if isinstance(thread, str) and thread:
+            return thread
+    return None

@@ -18,13 +18,12 @@ from bot import cards
 from bot.answers.receipts import answer_receipts, gather_receipts, scanning_inactive
 from bot.crowdtwist.errors import CrowdTwistError
 from bot.listeners.actions import (
-    _thread_of,
     clicked_action,
     clicked_query,
     private_note,
     refuse_stale,
 )
-from bot.listeners.context import actor_of
+from bot.listeners.context import actor_of, thread_of
 from bot.listeners.modals import open_loading
 from bot.replies import via_response_url
 from bot.services import Services
@@ -64,7 +63,7 @@ def register(app: AsyncApp, services: Services) -> None:
             body.get("response_url"),
             actor=actor,
             in_place=action_id != RECEIPTS_ACTION,
-            thread_ts=_thread_of(body),
+            thread_ts=thread_of(body),
         )
         entry = _ENTRIES.get(str(action_id), "receipts_button")
         await answer_receipts(services, query, actor, entry=entry, deliver=reply)
